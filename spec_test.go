@@ -1,0 +1,268 @@
+package integrations_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	integrations "github.com/torqapi/integrations"
+	"github.com/torqapi/integrations/generated"
+)
+
+func loadContract(t *testing.T) *openapi3.T {
+	t.Helper()
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(integrations.OpenAPISpec)
+	if err != nil {
+		t.Fatalf("load openapi.yaml: %v", err)
+	}
+	return doc
+}
+
+func TestContractValidates(t *testing.T) {
+	doc := loadContract(t)
+	// Examples are validated against their schemas too, so every example a
+	// documentation renderer or mock tool shows is a payload the contract allows.
+	if err := doc.Validate(context.Background(), openapi3.EnableExamplesValidation()); err != nil {
+		t.Fatalf("openapi.yaml is not a valid OpenAPI document: %v", err)
+	}
+	if doc.OpenAPI != "3.0.3" {
+		t.Errorf("openapi = %q, want 3.0.3", doc.OpenAPI)
+	}
+}
+
+func TestContractDescribesTheOperation(t *testing.T) {
+	doc := loadContract(t)
+
+	var urls []string
+	for _, s := range doc.Servers {
+		if s.Description == "" {
+			t.Errorf("server %s has no description", s.URL)
+		}
+		urls = append(urls, s.URL)
+	}
+	if want := []string{"https://api.torq.io/public", "https://api.eu.torq.io/public"}; !reflect.DeepEqual(urls, want) {
+		t.Errorf("servers = %v, want %v", urls, want)
+	}
+	for _, fact := range []string{"https://auth.torq.io/v1/auth/token", "https://auth.eu.torq.io/v1/auth/token", "50 requests per second", "client-credentials"} {
+		if !strings.Contains(doc.Info.Description, fact) {
+			t.Errorf("info.description does not mention %q", fact)
+		}
+	}
+
+	scheme := doc.Components.SecuritySchemes["BearerAuth"]
+	if scheme == nil || scheme.Value.Type != "http" || scheme.Value.Scheme != "bearer" {
+		t.Fatalf("securitySchemes.BearerAuth = %+v, want http bearer", scheme)
+	}
+
+	op := doc.Paths.Find("/v1alpha/integrations").Get
+	if op == nil {
+		t.Fatal("GET /v1alpha/integrations is missing")
+	}
+	if op.OperationID != "ListIntegrations" || op.Summary != "List integrations" ||
+		op.Description != "Returns a list of all integrations that have been created in the workspace." ||
+		!reflect.DeepEqual(op.Tags, []string{"Integrations"}) {
+		t.Errorf("operation = %q %q %q %v", op.OperationID, op.Summary, op.Description, op.Tags)
+	}
+	if op.Security == nil || len(*op.Security) != 1 || (*op.Security)[0]["BearerAuth"] == nil {
+		t.Errorf("operation security = %v, want BearerAuth", op.Security)
+	}
+
+	if len(op.Parameters) != 1 {
+		t.Fatalf("parameters = %d, want 1", len(op.Parameters))
+	}
+	p := op.Parameters[0].Value
+	if p.Name != "type_id" || p.In != "query" || p.Required || p.Description != "The type of integrations to retrieve." ||
+		!p.Schema.Value.Type.Is("string") {
+		t.Errorf("type_id parameter = %+v", p)
+	}
+
+	wantResponses := map[string]string{
+		"200":     "A successful response.",
+		"401":     "Invalid bearer token. If you receive this message more than once try creating a new Client ID/Client Secret or generating a new bearer token.",
+		"403":     "You don't have permission to access this resource.",
+		"default": "An unexpected error response.",
+	}
+	if got := op.Responses.Len(); got != len(wantResponses) {
+		t.Errorf("responses = %d, want %d", got, len(wantResponses))
+	}
+	for code, desc := range wantResponses {
+		r := op.Responses.Value(code)
+		if r == nil {
+			t.Errorf("response %s is missing", code)
+			continue
+		}
+		if *r.Value.Description != desc {
+			t.Errorf("response %s description = %q, want %q", code, *r.Value.Description, desc)
+		}
+		mt := r.Value.Content.Get("application/json")
+		if mt == nil {
+			t.Errorf("response %s has no application/json content", code)
+			continue
+		}
+		wantSchema := "#/components/schemas/Status"
+		if code == "200" {
+			wantSchema = "#/components/schemas/IntegrationList"
+		}
+		if mt.Schema.Ref != wantSchema {
+			t.Errorf("response %s schema = %q, want %q", code, mt.Schema.Ref, wantSchema)
+		}
+		if code != "default" && len(mt.Examples) == 0 {
+			t.Errorf("response %s has no example", code)
+		}
+	}
+}
+
+// TestContractHasEveryDocumentedField holds the contract against the
+// documentation page (list-integrations): every field with its type, format,
+// example and description.
+func TestContractHasEveryDocumentedField(t *testing.T) {
+	doc := loadContract(t)
+	schemas := doc.Components.Schemas
+	tests := []struct {
+		schema, field, typ, format, example, description string
+	}{
+		{"Integration", "id", "string", "uuid", "d7639fb8-8037-4ce2-80e9-c50bc3345c5a", "The unique identifier of the integration."},
+		{"Integration", "name", "string", "", "my_integration", "The integration name. The integration name is derived from the display name, with spaces and special characters turned into underscores, and all letters lowercased."},
+		{"Integration", "display_name", "string", "", "My Integration", "The name of the integration as it appears in the Torq UI."},
+		{"Integration", "type_id", "string", "", "webhook", "The integration type."},
+		{"Integration", "created_at", "string", "date-time", "2022-03-09T08:40:18Z", "The timestamp when the integration was created."},
+		{"Integration", "created_by", "string", "", "user@torq.io", "The email address of the user who created the integration. If the integration was created automatically, the email belongs to the user whose API key was provided by the Torq integration."},
+		{"Integration", "last_used_at", "string", "date-time", "2022-03-09T08:40:18Z", "The timestamp when the integration was last used."},
+		{"Integration", "details", "object", "", "", ""},
+		{"Integration", "sharing_data", "object", "", "", ""},
+		{"IntegrationDetails", "trigger", "object", "", "", ""},
+		{"TriggerDetails", "webhook_url", "string", "", "https://hooks.torq.io/v1/webhooks/d7639fb8-8037-4ce2-80e9-c50bc3345c5a", "The integration trigger webhook (endpoint)."},
+		{"SharingData", "direction", "string", "", "", "- not_shared: The resource isn't shared.\n- incoming: The resource is shared with the workspace (incoming).\n- outgoing: The resource is shared from the workspace (outgoing).\n"},
+		{"SharingData", "workspace_ids", "array", "", "", "If the resource is shared with the workspace (incoming) this field will hold the source workspace ID. Otherwise, if the resource is shared from the workspace (outgoing), this field will hold the IDs of the destination workspaces."},
+		{"IntegrationList", "integrations", "array", "", "", ""},
+		{"Status", "code", "integer", "int32", "16", ""},
+		{"Status", "message", "string", "", "", ""},
+		{"Status", "details", "array", "", "", ""},
+		{"Any", "@type", "string", "", "type.googleapis.com/google.rpc.BadRequest", "A URL/resource name that uniquely identifies the type of the serialized"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.schema+"."+tt.field, func(t *testing.T) {
+			s := schemas[tt.schema]
+			if s == nil {
+				t.Fatalf("schema %s is missing", tt.schema)
+			}
+			ref := s.Value.Properties[tt.field]
+			if ref == nil {
+				t.Fatalf("%s has no property %s", tt.schema, tt.field)
+			}
+			p := ref.Value
+			if !p.Type.Is(tt.typ) {
+				t.Errorf("type = %v, want %s", p.Type, tt.typ)
+			}
+			if p.Format != tt.format {
+				t.Errorf("format = %q, want %q", p.Format, tt.format)
+			}
+			if tt.example != "" {
+				if got := strings.TrimSpace(toString(p.Example)); got != tt.example {
+					t.Errorf("example = %q, want %q", got, tt.example)
+				}
+			}
+			if !strings.HasPrefix(p.Description, tt.description) {
+				t.Errorf("description = %q, want it to start with %q", p.Description, tt.description)
+			}
+		})
+	}
+
+	dir := schemas["SharingDirection"].Value
+	if want := []any{"not_shared", "incoming", "outgoing"}; !reflect.DeepEqual(dir.Enum, want) {
+		t.Errorf("SharingDirection enum = %v, want %v", dir.Enum, want)
+	}
+	if dir.Default != "not_shared" {
+		t.Errorf("SharingDirection default = %v, want not_shared", dir.Default)
+	}
+	if items := schemas["Status"].Value.Properties["details"].Value.Items; items.Ref != "#/components/schemas/Any" {
+		t.Errorf("Status.details items = %q, want Any", items.Ref)
+	}
+	if ap := schemas["Any"].Value.AdditionalProperties; ap.Has == nil && ap.Schema == nil {
+		t.Error("Any does not allow additional properties")
+	}
+}
+
+func toString(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// TestGoldenListRoundTrips decodes the documentation's payload into the
+// generated types and encodes it again: nothing may be lost or added.
+func TestGoldenListRoundTrips(t *testing.T) {
+	roundTrip[generated.IntegrationList](t, "testdata/list-integrations.golden.json")
+}
+
+// TestStatusWithBadRequestRoundTrips checks that a google.rpc.Status with a
+// google.rpc.BadRequest detail keeps its @type and fieldViolations.
+func TestStatusWithBadRequestRoundTrips(t *testing.T) {
+	st := roundTrip[generated.Status](t, "testdata/status-bad-request.golden.json")
+	if len(st.Details) != 1 || st.Details[0].Type != "type.googleapis.com/google.rpc.BadRequest" {
+		t.Fatalf("details = %+v, want one google.rpc.BadRequest", st.Details)
+	}
+	fv, ok := st.Details[0].Get("fieldViolations")
+	if !ok {
+		t.Fatal("fieldViolations lost in decoding")
+	}
+	want := []any{map[string]any{"field": "type_id", "description": "value must be a string"}}
+	if !reflect.DeepEqual(fv, want) {
+		t.Errorf("fieldViolations = %v, want %v", fv, want)
+	}
+}
+
+func TestEmptyValuesAreOmitted(t *testing.T) {
+	b, err := json.Marshal(generated.Integration{Name: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != `{"name":"x"}` {
+		t.Errorf("encoded %s, want only the set field", b)
+	}
+	b, err = json.Marshal(generated.Status{Code: 5, Message: "Not Found", Details: []generated.Any{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != `{"code":5,"details":[],"message":"Not Found"}` {
+		t.Errorf("encoded %s, want details present as []", b)
+	}
+}
+
+func roundTrip[T any](t *testing.T, path string) T {
+	t.Helper()
+	golden, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v T
+	dec := json.NewDecoder(bytes.NewReader(golden))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("decode %s: %v", path, err)
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		t.Fatalf("encode: %v", err)
+	}
+	var want, got any
+	if err := json.Unmarshal(golden, &want); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(want, got) {
+		t.Errorf("round trip changed the payload:\n got %s\nwant %s", out, golden)
+	}
+	return v
+}
