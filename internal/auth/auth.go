@@ -1,0 +1,329 @@
+// Package auth is the stub's authentication: bearer tokens on API calls
+// (RFC 6750) and the OAuth2 client-credentials token endpoint (RFC 6749
+// section 4.4) that Torq serves at https://auth.torq.io/v1/auth/token.
+//
+// Tokens the endpoint issues are self-verifying: an HMAC-SHA256 over their
+// expiry and client id, so any replica that holds the same signing key
+// accepts them and no state is shared between replicas.
+package auth
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/torqapi/integrations/internal/rpcstatus"
+)
+
+// MsgUnauthenticated is Torq's documented message for HTTP 401 (code 16).
+const MsgUnauthenticated = "Invalid bearer token. If you receive this message more than once try creating a new Client ID/Client Secret or generating a new bearer token."
+
+// MsgPermissionDenied is Torq's documented message for HTTP 403 (code 7).
+const MsgPermissionDenied = "You don't have permission to access this resource."
+
+// Demo credentials, used when Config leaves them empty. They are printed by
+// the stub at start and documented in the README: they protect nothing.
+const (
+	// DemoToken is the static bearer token accepted by default.
+	DemoToken = "torq-stub-token"
+	// DemoClientID is the default client id of the token endpoint.
+	DemoClientID = "torq-stub-client-id"
+	// DemoClientSecret is the default client secret of the token endpoint.
+	DemoClientSecret = "torq-stub-client-secret"
+)
+
+// Realm is the realm of every WWW-Authenticate challenge.
+const Realm = "torq"
+
+// DefaultTokenTTL is the lifetime of an issued token when Config.TokenTTL is
+// zero: one hour, as Torq documents.
+const DefaultTokenTTL = time.Hour
+
+// MaxTokenTTL bounds Config.TokenTTL so that expiry times cannot overflow.
+const MaxTokenTTL = 365 * 24 * time.Hour
+
+// MinSigningKeyLen is the shortest Config.SigningKey New accepts.
+const MinSigningKeyLen = 16
+
+// maxTokenLen bounds the bearer token we look at; longer is malformed.
+const maxTokenLen = 4096
+
+// issuedPrefix starts every token the endpoint issues, so that they are
+// recognisable in a header dump and are versioned. The MAC covers it.
+const issuedPrefix = "tqs1."
+
+// Config configures an Authenticator. The zero value accepts DemoToken and
+// issues tokens to DemoClientID/DemoClientSecret for one hour.
+type Config struct {
+	// Tokens are the accepted static bearer tokens; nil => []string{DemoToken}.
+	// An empty non-nil slice accepts no static token (issued tokens only).
+	Tokens []string
+	// DeniedTokens authenticate, but every call they make answers 403 code 7.
+	// A token in both lists is denied.
+	DeniedTokens []string
+	// ClientID and ClientSecret are the one client the token endpoint knows;
+	// "" => DemoClientID / DemoClientSecret.
+	ClientID, ClientSecret string
+	// TokenTTL is the lifetime of issued tokens; 0 => DefaultTokenTTL.
+	TokenTTL time.Duration
+	// SigningKey signs issued tokens; replicas that share it accept each
+	// other's tokens. Empty => 32 random bytes at New (tokens then die with
+	// the process).
+	SigningKey []byte
+	// Now is the clock; nil => time.Now.
+	Now func() time.Time
+}
+
+// Principal is who made a request: a stable identity that is never secret,
+// fit for rate-limit keys and logs.
+type Principal struct {
+	// ID is "token#<first 8 hex digits of the token's SHA-256>" for a
+	// static token and "client:<client id>" for an issued one.
+	ID string
+}
+
+// staticToken is a configured token, kept only as its digest: comparisons
+// are over fixed-length digests, so neither content nor length leaks.
+type staticToken struct {
+	digest [sha256.Size]byte
+	id     string
+}
+
+// Authenticator checks bearer tokens and serves the token endpoint. It is
+// safe for concurrent use.
+type Authenticator struct {
+	tokens       []staticToken
+	denied       []staticToken
+	clientID     string
+	clientSecret string
+	ttl          time.Duration
+	key          []byte
+	now          func() time.Time
+}
+
+// New validates cfg and returns an Authenticator. Errors never contain a
+// token or secret.
+func New(cfg Config) (*Authenticator, error) {
+	a := &Authenticator{
+		clientID:     cfg.ClientID,
+		clientSecret: cfg.ClientSecret,
+		ttl:          cfg.TokenTTL,
+		now:          cfg.Now,
+	}
+	if a.clientID == "" {
+		a.clientID = DemoClientID
+	}
+	if a.clientSecret == "" {
+		a.clientSecret = DemoClientSecret
+	}
+	if a.ttl == 0 {
+		a.ttl = DefaultTokenTTL
+	}
+	if a.ttl < time.Second || a.ttl > MaxTokenTTL {
+		return nil, fmt.Errorf("auth: token TTL %v is out of range [1s, %v]", a.ttl, MaxTokenTTL)
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	switch n := len(cfg.SigningKey); {
+	case n == 0:
+		a.key = make([]byte, 32)
+		if _, err := rand.Read(a.key); err != nil {
+			return nil, fmt.Errorf("auth: generate signing key: %w", err)
+		}
+	case n < MinSigningKeyLen:
+		return nil, fmt.Errorf("auth: signing key is %d bytes, want at least %d", n, MinSigningKeyLen)
+	default:
+		a.key = append([]byte(nil), cfg.SigningKey...)
+	}
+	tokens := cfg.Tokens
+	if tokens == nil {
+		tokens = []string{DemoToken}
+	}
+	var err error
+	if a.tokens, err = digestAll("token", tokens); err != nil {
+		return nil, err
+	}
+	if a.denied, err = digestAll("denied token", cfg.DeniedTokens); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func digestAll(what string, tokens []string) ([]staticToken, error) {
+	out := make([]staticToken, 0, len(tokens))
+	for i, t := range tokens {
+		if !isToken68(t) {
+			return nil, fmt.Errorf("auth: %s #%d is not a valid bearer token (want 1-%d characters of A-Z a-z 0-9 - . _ ~ + / and trailing =)", what, i+1, maxTokenLen)
+		}
+		d := sha256.Sum256([]byte(t))
+		out = append(out, staticToken{digest: d, id: "token#" + hex.EncodeToString(d[:4])})
+	}
+	return out, nil
+}
+
+// isToken68 reports whether s is an RFC 6750 b64token:
+// 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
+func isToken68(s string) bool {
+	if s == "" || len(s) > maxTokenLen {
+		return false
+	}
+	end := strings.TrimRight(s, "=")
+	if end == "" {
+		return false
+	}
+	for i := 0; i < len(end); i++ {
+		c := end[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '-', c == '.', c == '_', c == '~', c == '+', c == '/':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// Authenticate checks r's `Authorization: Bearer <token>`. The scheme is
+// case-insensitive (RFC 7235 section 2.1) and followed by one or more spaces
+// and exactly one b64token.
+//
+// The error is always an *rpcstatus.Error: code 16 with MsgUnauthenticated
+// and an RFC 6750 WWW-Authenticate challenge when the token is missing,
+// malformed, unknown, expired or badly signed; code 7 with
+// MsgPermissionDenied for a denied token, in which case the Principal is
+// returned too (the caller is known, just not allowed).
+func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
+	values := r.Header.Values("Authorization")
+	if len(values) == 0 {
+		return Principal{}, unauthenticated("", "")
+	}
+	if len(values) > 1 {
+		return Principal{}, unauthenticated("invalid_request", "The request has more than one Authorization header.")
+	}
+	scheme, rest, _ := strings.Cut(values[0], " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		// RFC 6750 section 3.1: a request without bearer credentials gets a
+		// challenge with no error code.
+		return Principal{}, unauthenticated("", "")
+	}
+	token := strings.TrimLeft(rest, " ")
+	if !isToken68(token) {
+		return Principal{}, unauthenticated("invalid_request", "The Authorization header must be Bearer followed by exactly one token.")
+	}
+	d := sha256.Sum256([]byte(token))
+	if p, ok := match(a.denied, d); ok {
+		return p, &rpcstatus.Error{
+			Code:    rpcstatus.PermissionDenied,
+			Message: MsgPermissionDenied,
+			Header:  http.Header{"Www-Authenticate": {challenge("insufficient_scope", "The access token does not grant access to this resource.")}},
+		}
+	}
+	if p, ok := match(a.tokens, d); ok {
+		return p, nil
+	}
+	if strings.HasPrefix(token, issuedPrefix) {
+		clientID, err := a.verify(token)
+		switch {
+		case err == nil:
+			return Principal{ID: "client:" + clientID}, nil
+		case errors.Is(err, errExpired):
+			return Principal{}, unauthenticated("invalid_token", "The access token expired.")
+		}
+	}
+	return Principal{}, unauthenticated("invalid_token", "The access token is invalid.")
+}
+
+// match compares d with every digest, always all of them, in constant time.
+func match(list []staticToken, d [sha256.Size]byte) (Principal, bool) {
+	found := -1
+	for i := range list {
+		if subtle.ConstantTimeCompare(list[i].digest[:], d[:]) == 1 {
+			found = i
+		}
+	}
+	if found < 0 {
+		return Principal{}, false
+	}
+	return Principal{ID: list[found].id}, true
+}
+
+func unauthenticated(code, description string) *rpcstatus.Error {
+	return &rpcstatus.Error{
+		Code:    rpcstatus.Unauthenticated,
+		Message: MsgUnauthenticated,
+		Header:  http.Header{"Www-Authenticate": {challenge(code, description)}},
+	}
+}
+
+// challenge builds an RFC 6750 section 3 Bearer challenge. The values are
+// constants of this package and need no escaping.
+func challenge(code, description string) string {
+	c := `Bearer realm="` + Realm + `"`
+	if code != "" {
+		c += `, error="` + code + `"`
+	}
+	if description != "" {
+		c += `, error_description="` + description + `"`
+	}
+	return c
+}
+
+// IssueToken mints a token for clientID that expires TokenTTL from now, and
+// returns it with its lifetime.
+//
+// The token is issuedPrefix + base64url(payload) + "." + base64url(mac),
+// where payload is the expiry (Unix nanoseconds, 8 bytes big-endian)
+// followed by the client id, and mac is HMAC-SHA256 over everything before
+// the last dot.
+func (a *Authenticator) IssueToken(clientID string) (token string, expiresIn time.Duration) {
+	exp := a.now().Add(a.ttl).UnixNano()
+	payload := make([]byte, 8, 8+len(clientID))
+	binary.BigEndian.PutUint64(payload, uint64(exp))
+	payload = append(payload, clientID...)
+	signed := issuedPrefix + base64.RawURLEncoding.EncodeToString(payload)
+	return signed + "." + base64.RawURLEncoding.EncodeToString(a.mac(signed)), a.ttl
+}
+
+var (
+	errExpired  = errors.New("auth: token expired")
+	errBadToken = errors.New("auth: token invalid")
+)
+
+// verify checks an issued token's MAC, then its expiry, and returns its
+// client id.
+func (a *Authenticator) verify(token string) (string, error) {
+	dot := strings.LastIndexByte(token, '.')
+	if dot <= len(issuedPrefix) {
+		return "", errBadToken
+	}
+	signed, macText := token[:dot], token[dot+1:]
+	mac, err := base64.RawURLEncoding.Strict().DecodeString(macText)
+	if err != nil || !hmac.Equal(mac, a.mac(signed)) {
+		return "", errBadToken
+	}
+	payload, err := base64.RawURLEncoding.Strict().DecodeString(signed[len(issuedPrefix):])
+	if err != nil || len(payload) < 8 {
+		return "", errBadToken
+	}
+	exp := int64(binary.BigEndian.Uint64(payload))
+	if a.now().UnixNano() >= exp {
+		return "", errExpired
+	}
+	return string(payload[8:]), nil
+}
+
+func (a *Authenticator) mac(signed string) []byte {
+	m := hmac.New(sha256.New, a.key)
+	m.Write([]byte(signed))
+	return m.Sum(nil)
+}
