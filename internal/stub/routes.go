@@ -1,0 +1,210 @@
+package stub
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"path"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+
+	integrations "github.com/torqapi/integrations"
+	"github.com/torqapi/integrations/internal/rpcstatus"
+	"github.com/torqapi/integrations/internal/validate"
+)
+
+const errorLevel = slog.LevelError
+
+// routes is the ServeMux of the stub. Patterns carry no method: each route
+// checks its methods itself so that a wrong method on a known path is 405
+// with Allow, written as a google.rpc.Status like every other error.
+func (s *Stub) routes() http.Handler {
+	mux := http.NewServeMux()
+	mode := validate.Strict
+	switch s.cfg.ValidateResponses {
+	case ValidateWarn:
+		mode = validate.Warn
+	case ValidateOff:
+		mode = validate.Off
+	}
+	api := s.op.Responses(mode, s.reportViolation, http.HandlerFunc(s.serveAPI))
+	// Torq's own base path, so that switching between Torq and the stub is
+	// a host swap, and the contract's path as is.
+	mux.Handle("/public/v1alpha/integrations", allow(api, http.MethodGet))
+	mux.Handle("/v1alpha/integrations", allow(api, http.MethodGet))
+	mux.Handle("/v1/auth/token", allow(http.HandlerFunc(s.auth.ServeToken), http.MethodPost))
+	mux.Handle("/healthz", allow(http.HandlerFunc(s.serveHealth), http.MethodGet, http.MethodHead))
+	mux.Handle("/openapi.yaml", allow(http.HandlerFunc(serveSpec), http.MethodGet, http.MethodHead))
+	mux.Handle("/", http.HandlerFunc(notFound))
+	return mux
+}
+
+// errNotFound is grpc-gateway's answer to a path it has no route for.
+var errNotFound = &rpcstatus.Error{Code: rpcstatus.NotFound, Message: "Not Found"}
+
+func notFound(w http.ResponseWriter, _ *http.Request) { rpcstatus.Write(w, errNotFound) }
+
+// allow serves h for the given methods and answers any other method with
+// code 12 "Method Not Allowed" (grpc-gateway's code and message) as HTTP 405
+// with Allow, the status clients can act on.
+func allow(h http.Handler, methods ...string) http.Handler {
+	e := &rpcstatus.Error{
+		Code:       rpcstatus.Unimplemented,
+		Message:    "Method Not Allowed",
+		HTTPStatus: http.StatusMethodNotAllowed,
+		Header:     http.Header{"Allow": {strings.Join(methods, ", ")}},
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, m := range methods {
+			if r.Method == m {
+				h.ServeHTTP(w, r)
+				return
+			}
+		}
+		rpcstatus.Write(w, e)
+	})
+}
+
+func (s *Stub) serveHealth(w http.ResponseWriter, _ *http.Request) {
+	body := `{"status":"ok","integrations":` + strconv.Itoa(s.Len()) + "}\n"
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("Cache-Control", "no-store")
+	_, _ = w.Write([]byte(body))
+}
+
+// serveSpec serves the embedded contract exactly as it is in the repository.
+func serveSpec(w http.ResponseWriter, _ *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", "application/yaml")
+	h.Set("Content-Length", strconv.Itoa(len(integrations.OpenAPISpec)))
+	_, _ = w.Write(integrations.OpenAPISpec)
+}
+
+// logWriter records the status for the request log and whether anything
+// was written yet (a panic after that cannot change the answer).
+type logWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (lw *logWriter) WriteHeader(status int) {
+	if lw.status == 0 {
+		lw.status = status
+	}
+	lw.ResponseWriter.WriteHeader(status)
+}
+
+func (lw *logWriter) Write(b []byte) (int, error) {
+	if lw.status == 0 {
+		lw.status = http.StatusOK
+	}
+	return lw.ResponseWriter.Write(b)
+}
+
+// Unwrap gives http.ResponseController the writer underneath.
+func (lw *logWriter) Unwrap() http.ResponseWriter { return lw.ResponseWriter }
+
+var logWriterPool = sync.Pool{New: func() any { return new(logWriter) }}
+
+// serveLogged is the outermost layer: request id, recover, request log.
+func (s *Stub) serveLogged(w http.ResponseWriter, r *http.Request) {
+	start := s.now()
+	id := s.requestID(r)
+	w.Header()["X-Request-Id"] = []string{id}
+	lw := logWriterPool.Get().(*logWriter)
+	lw.ResponseWriter, lw.status = w, 0
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			s.log.LogAttrs(r.Context(), errorLevel, "panic",
+				slog.String("request_id", id),
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.Path),
+				slog.Any("panic", p),
+				slog.String("stack", string(debug.Stack())))
+			if lw.status != 0 {
+				// The answer is on its way; only dropping the connection
+				// can tell the client it is broken.
+				panic(http.ErrAbortHandler)
+			}
+			h := w.Header()
+			for k := range h {
+				if k != "X-Request-Id" {
+					delete(h, k)
+				}
+			}
+			rpcstatus.Write(lw, &rpcstatus.Error{Code: rpcstatus.Internal, Message: "Internal error."})
+		}
+		if s.log.Enabled(r.Context(), slog.LevelInfo) {
+			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.Path),
+				slog.Int("status", lw.status),
+				slog.Duration("duration", s.now().Sub(start)),
+				slog.String("request_id", id))
+		}
+		lw.ResponseWriter = nil
+		logWriterPool.Put(lw)
+	}()
+	if p := r.URL.Path; p == "" || p[0] != '/' || (p != "/" && path.Clean(p) != p) {
+		// ServeMux would redirect an unclean path with an HTML body; the
+		// gateway knows no such path.
+		notFound(lw, r)
+		return
+	}
+	s.handler.ServeHTTP(lw, r)
+}
+
+// maxRequestIDLen bounds a client's X-Request-Id that the stub echoes.
+const maxRequestIDLen = 128
+
+// requestID returns the client's X-Request-Id when it is short and made of
+// safe characters, or a new one: a random per-process prefix and a counter.
+func (s *Stub) requestID(r *http.Request) string {
+	if v := r.Header["X-Request-Id"]; len(v) == 1 && validRequestID(v[0]) {
+		return v[0]
+	}
+	var buf [32]byte
+	b := append(buf[:0], s.idPrefix...)
+	b = strconv.AppendUint(b, s.idSeq.Add(1), 10)
+	return string(b)
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > maxRequestIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == ':') {
+			return false
+		}
+	}
+	return true
+}
+
+func requestIDAttr(w http.ResponseWriter) slog.Attr {
+	return slog.String("request_id", w.Header().Get("X-Request-Id"))
+}
+
+func errAttr(err error) slog.Attr { return slog.String("error", err.Error()) }
+
+// reportViolation logs a response that breaks the contract.
+func (s *Stub) reportViolation(w http.ResponseWriter, r *http.Request, status int, err error) {
+	s.log.LogAttrs(r.Context(), errorLevel, "response breaks the contract",
+		requestIDAttr(w),
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.Int("status", status),
+		slog.String("mode", string(s.cfg.ValidateResponses)),
+		errAttr(err))
+}
+
+// asError is errors.As for the generated error types.
+func asError[T error](err error, target *T) bool { return errors.As(err, target) }

@@ -1,0 +1,251 @@
+// Package stub is the spec-validated stub of Torq's integrations API: the
+// whole handler stack cmd/torq-stub serves and api/apitest runs in-process.
+//
+// A request flows through, in order:
+//
+//	recover (a panic answers 500 INTERNAL, logged with its stack)
+//	request log (one slog line: method, path, status, duration, request id)
+//	routing (ServeMux; unknown path 404 NOT_FOUND, wrong method 405 with Allow)
+//	response validation (the contract's responses, strict by default)
+//	auth (bearer token: 401 UNAUTHENTICATED, 403 PERMISSION_DENIED)
+//	Prefer override (`Prefer: code=NNN` forces an error answer)
+//	faults (--rate-limit 429, --latency, --error-rate 503)
+//	request validation (query checks, then kin-openapi)
+//	the generated strict handler over an immutable snapshot of the data
+//
+// Every error body, from every layer, is a google.rpc.Status written by
+// rpcstatus.Write.
+//
+// The data is held as a snapshot built when it loads: the 200 body of the
+// full list and of every distinct type_id is encoded once and validated once
+// against the contract, and requests are answered with those bytes. A
+// type_id no integration has answers the precomputed empty list. Reload
+// swaps the snapshot atomically.
+package stub
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	mrand "math/rand/v2"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/torqapi/integrations/generated"
+	"github.com/torqapi/integrations/internal/auth"
+	"github.com/torqapi/integrations/internal/contract"
+	"github.com/torqapi/integrations/internal/fixtures"
+	"github.com/torqapi/integrations/internal/validate"
+)
+
+// ResponseValidation says what the stub does with a response that breaks
+// the contract.
+type ResponseValidation string
+
+// The response validation modes.
+const (
+	// ValidateStrict (the default) logs the violation and answers 500
+	// INTERNAL instead of the response.
+	ValidateStrict ResponseValidation = "strict"
+	// ValidateWarn logs the violation and serves the response.
+	ValidateWarn ResponseValidation = "warn"
+	// ValidateOff serves responses unchecked.
+	ValidateOff ResponseValidation = "off"
+)
+
+// Config configures a Stub. The zero value serves the embedded default
+// workspace to the demo token with strict response validation.
+type Config struct {
+	// Integrations is the data served when FixturesFile is "";
+	// nil => fixtures.Default().
+	Integrations []generated.Integration
+	// FixturesFile is a JSON or YAML file {"integrations": [...]} loaded at
+	// NewHandler; Reload re-reads it.
+	FixturesFile string
+	// Auth configures tokens and the token endpoint.
+	Auth auth.Config
+	// LatencyMin and LatencyMax bound a uniformly random delay added before
+	// answering an authenticated request; equal (or LatencyMax 0) => fixed.
+	LatencyMin, LatencyMax time.Duration
+	// ErrorRate is the share of authenticated requests (0..1) answered 503
+	// UNAVAILABLE.
+	ErrorRate float64
+	// RateLimit is the requests per second allowed per principal (token
+	// bucket, burst of one second's worth); 0 => off. Past it: 429
+	// RESOURCE_EXHAUSTED with Retry-After and google.rpc.RetryInfo.
+	RateLimit float64
+	// ValidateResponses is "strict" (default), "warn" or "off".
+	ValidateResponses ResponseValidation
+	// Logger receives one line per request and the stub's warnings;
+	// nil => discard.
+	Logger *slog.Logger
+}
+
+// Stub is the stub's whole handler stack (all routes). It is safe for
+// concurrent use; Reload may run while it serves.
+type Stub struct {
+	cfg     Config
+	log     *slog.Logger
+	auth    *auth.Authenticator
+	op      *validate.Operation
+	handler http.Handler // routing and everything below it
+	api     http.Handler // the generated handler for ListIntegrations
+
+	data     atomic.Pointer[snapshot]
+	reloadMu sync.Mutex
+
+	limiters *limiterSet // nil: no rate limit
+
+	idPrefix string
+	idSeq    atomic.Uint64
+
+	// Seams for tests; set before serving.
+	now      func() time.Time
+	sleep    func(ctx context.Context, d time.Duration) error
+	random   func() float64
+	listHook func(ctx context.Context, req generated.ListIntegrationsRequestObject) (generated.ListIntegrationsResponseObject, error)
+}
+
+// MaxBodyBytes bounds every request body the stub reads (only the token
+// endpoint reads one).
+const MaxBodyBytes = 64 << 10
+
+// NewHandler validates cfg, loads and validates the data, and returns the
+// stub's handler stack. A bad fixtures file is an error naming the file,
+// the item and the field; nothing of it is served.
+func NewHandler(cfg Config) (*Stub, error) {
+	if err := checkConfig(&cfg); err != nil {
+		return nil, err
+	}
+	a, err := auth.New(cfg.Auth)
+	if err != nil {
+		return nil, fmt.Errorf("stub: %w", err)
+	}
+	doc, err := contract.Load()
+	if err != nil {
+		return nil, fmt.Errorf("stub: %w", err)
+	}
+	v, err := validate.New(doc)
+	if err != nil {
+		return nil, fmt.Errorf("stub: %w", err)
+	}
+	op, err := v.Operation(http.MethodGet, "/v1alpha/integrations")
+	if err != nil {
+		return nil, fmt.Errorf("stub: %w", err)
+	}
+	var prefix [4]byte
+	_, _ = rand.Read(prefix[:])
+	s := &Stub{
+		cfg:      cfg,
+		log:      cfg.Logger,
+		auth:     a,
+		op:       op,
+		idPrefix: hex.EncodeToString(prefix[:]) + "-",
+		now:      time.Now,
+		sleep:    sleepContext,
+		random:   mrand.Float64,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.RateLimit > 0 {
+		s.limiters = newLimiterSet(cfg.RateLimit)
+	}
+	items := cfg.Integrations
+	switch {
+	case cfg.FixturesFile != "":
+		items, err = fixtures.Load(cfg.FixturesFile)
+		if err != nil {
+			return nil, fmt.Errorf("stub: %w", err)
+		}
+	case items == nil:
+		items = fixtures.Default()
+	default:
+		if err := fixtures.Validate(items); err != nil {
+			return nil, fmt.Errorf("stub: %w", err)
+		}
+	}
+	snap, err := buildSnapshot(items, op)
+	if err != nil {
+		return nil, fmt.Errorf("stub: %w", err)
+	}
+	s.data.Store(snap)
+	s.api = s.generatedHandler()
+	s.handler = s.routes()
+	return s, nil
+}
+
+func checkConfig(cfg *Config) error {
+	switch cfg.ValidateResponses {
+	case "":
+		cfg.ValidateResponses = ValidateStrict
+	case ValidateStrict, ValidateWarn, ValidateOff:
+	default:
+		return fmt.Errorf("stub: ValidateResponses is %q, want strict, warn or off", cfg.ValidateResponses)
+	}
+	if cfg.LatencyMin < 0 || cfg.LatencyMax < 0 {
+		return errors.New("stub: latency must not be negative")
+	}
+	if cfg.LatencyMax == 0 {
+		cfg.LatencyMax = cfg.LatencyMin
+	}
+	if cfg.LatencyMin > cfg.LatencyMax {
+		return fmt.Errorf("stub: latency range %v-%v: the minimum is above the maximum", cfg.LatencyMin, cfg.LatencyMax)
+	}
+	if !(cfg.ErrorRate >= 0 && cfg.ErrorRate <= 1) {
+		return fmt.Errorf("stub: ErrorRate is %v, want 0..1", cfg.ErrorRate)
+	}
+	if !(cfg.RateLimit >= 0) || cfg.RateLimit > 1e9 {
+		return fmt.Errorf("stub: RateLimit is %v, want 0 (off) or a positive number of requests per second", cfg.RateLimit)
+	}
+	return nil
+}
+
+// Reload re-reads Config.FixturesFile and, when every item is valid, swaps
+// it in atomically; requests in flight finish with the data they started
+// with. On error the old data stays and the error says why. Without a
+// fixtures file there is nothing to re-read and Reload returns nil.
+func (s *Stub) Reload() error {
+	if s.cfg.FixturesFile == "" {
+		return nil
+	}
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	items, err := fixtures.Load(s.cfg.FixturesFile)
+	if err != nil {
+		return fmt.Errorf("stub: reload: %w", err)
+	}
+	snap, err := buildSnapshot(items, s.op)
+	if err != nil {
+		return fmt.Errorf("stub: reload %s: %w", s.cfg.FixturesFile, err)
+	}
+	s.data.Store(snap)
+	return nil
+}
+
+// Len returns how many integrations the stub serves now.
+func (s *Stub) Len() int { return s.data.Load().count }
+
+// ServeHTTP serves every route of the stub.
+func (s *Stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	}
+	s.serveLogged(w, r)
+}
+
+func sleepContext(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

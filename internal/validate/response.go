@@ -1,0 +1,148 @@
+package validate
+
+import (
+	"bytes"
+	"net/http"
+	"sync"
+
+	"github.com/torqapi/integrations/internal/rpcstatus"
+)
+
+// Mode says what the response validator does with a response that breaks
+// the contract.
+type Mode int
+
+const (
+	// Off serves responses unchecked.
+	Off Mode = iota
+	// Warn reports the violation and serves the response anyway.
+	Warn
+	// Strict reports the violation and answers 500 INTERNAL instead.
+	Strict
+)
+
+// Report is called with every response that breaks the contract, before it
+// is replaced (Strict) or served (Warn); w is the writer underneath the
+// validator, its headers as the handler set them.
+type Report func(w http.ResponseWriter, r *http.Request, status int, err error)
+
+// Responses returns middleware that validates every response next writes
+// for the operation. Unless next calls MarkValidated before writing, the
+// response is buffered, validated, and then written (or, in Strict mode,
+// replaced by a 500 INTERNAL google.rpc.Status when it breaks the contract).
+// In Off mode it returns next itself.
+func (o *Operation) Responses(mode Mode, report Report, next http.Handler) http.Handler {
+	if mode == Off {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cw := capturePool.Get().(*captureWriter)
+		cw.ResponseWriter = w
+		next.ServeHTTP(cw, r)
+		if !cw.passthrough {
+			o.finish(cw, r, mode, report)
+		}
+		cw.reset()
+		capturePool.Put(cw)
+	})
+}
+
+// finish validates a buffered response and writes it, or its replacement.
+func (o *Operation) finish(cw *captureWriter, r *http.Request, mode Mode, report Report) {
+	w := cw.ResponseWriter
+	status := cw.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	body := cw.buf.Bytes()
+	if r.Method != http.MethodHead {
+		if err := o.ValidateResponse(r, status, w.Header(), body); err != nil {
+			if report != nil {
+				report(w, r, status, err)
+			}
+			if mode == Strict {
+				h := w.Header()
+				for k := range h {
+					if k != "X-Request-Id" {
+						delete(h, k)
+					}
+				}
+				rpcstatus.Write(w, &rpcstatus.Error{Code: rpcstatus.Internal, Message: "Internal error."})
+				return
+			}
+		}
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+var capturePool = sync.Pool{New: func() any { return new(captureWriter) }}
+
+// captureWriter buffers a response until it is validated, or passes it
+// straight through once the handler marked its bytes as validated.
+type captureWriter struct {
+	http.ResponseWriter
+	status      int
+	buf         bytes.Buffer
+	passthrough bool
+}
+
+// maxPooledBuffer keeps one huge response from pinning its buffer in the
+// pool forever.
+const maxPooledBuffer = 1 << 20
+
+func (cw *captureWriter) reset() {
+	cw.ResponseWriter = nil
+	cw.status = 0
+	cw.passthrough = false
+	if cw.buf.Cap() > maxPooledBuffer {
+		cw.buf = bytes.Buffer{}
+	}
+	cw.buf.Reset()
+}
+
+// WriteHeader records the status, or passes it on when passing through.
+func (cw *captureWriter) WriteHeader(status int) {
+	if cw.passthrough {
+		cw.ResponseWriter.WriteHeader(status)
+		return
+	}
+	if cw.status == 0 {
+		cw.status = status
+	}
+}
+
+// Write buffers b, or passes it on when passing through.
+func (cw *captureWriter) Write(b []byte) (int, error) {
+	if cw.passthrough {
+		return cw.ResponseWriter.Write(b)
+	}
+	if cw.status == 0 {
+		cw.status = http.StatusOK
+	}
+	return cw.buf.Write(b)
+}
+
+// Unwrap gives http.ResponseController the writer underneath.
+func (cw *captureWriter) Unwrap() http.ResponseWriter { return cw.ResponseWriter }
+
+// MarkValidated tells the response validator in front of w that the
+// response about to be written (status, headers and body) was validated
+// against the contract already, when the data was loaded, so it is written
+// through without being buffered or checked again. It must be called before
+// anything is written; it does nothing when no validator is in front of w.
+func MarkValidated(w http.ResponseWriter) {
+	for {
+		switch x := w.(type) {
+		case *captureWriter:
+			if x.status == 0 && x.buf.Len() == 0 {
+				x.passthrough = true
+			}
+			return
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = x.Unwrap()
+		default:
+			return
+		}
+	}
+}
