@@ -9,7 +9,7 @@ REDOCLY_VERSION := 2.77.0
 REDOCLY   := $(CACHE)/redocly-$(REDOCLY_VERSION)/node_modules/.bin/redocly
 GOFILES    = $(shell find . -name '*.go' -not -path './.cache/*')
 
-.PHONY: help generate check-generated lint lint-spec test
+.PHONY: help generate check-generated lint lint-spec test bench
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -42,3 +42,9 @@ lint-spec: $(REDOCLY) ## validate openapi.yaml with an independent validator (ne
 
 test: check-generated lint ## go test -race plus the checks above
 	$(GO) test -race -count=1 ./...
+
+# Soak length of `make bench`; BENCH_SOAK=10s shortens the run.
+BENCH_SOAK ?= 60s
+
+bench: ## Go benchmarks + load comparison with the limit and Prism (wrk, Node.js; installed when missing), writes internal/bench/RESULTS.md
+	$(GO) run ./internal/bench/cmd/loadcompare -soak $(BENCH_SOAK) -out internal/bench/RESULTS.md

@@ -48,7 +48,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	addr := fs.String("addr", "127.0.0.1:0", "listen address")
 	bodyFile := fs.String("body", "", "file whose bytes every list request gets (required)")
 	var headers headerList
-	fs.Var(&headers, "header", `response header "Name: value" (repeatable); Content-Length is always set`)
+	fs.Var(&headers, "header", `response header "Name: value" (repeatable)`)
+	noLength := fs.Bool("no-content-length", false, "leave Content-Length to net/http, as a server that does not set it (bodies over 2 KiB are then chunked)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -59,7 +60,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	h, err := newHandler(body, headers)
+	h, err := newHandler(body, headers, !*noLength)
 	if err != nil {
 		return err
 	}
@@ -81,10 +82,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 }
 
-// newHandler answers GET on the list routes with body and headers, and
-// GET /healthz with 200; anything else is 404. It does no other work, which
-// is the point.
-func newHandler(body []byte, headers []string) (http.Handler, error) {
+// newHandler answers GET on the list routes with body and headers (and
+// Content-Length when setLength), and GET /healthz with 200; anything else
+// is 404. It does no other work, which is the point.
+func newHandler(body []byte, headers []string, setLength bool) (http.Handler, error) {
 	fixed := http.Header{}
 	for _, h := range headers {
 		name, value, ok := strings.Cut(h, ":")
@@ -93,7 +94,9 @@ func newHandler(body []byte, headers []string) (http.Handler, error) {
 		}
 		fixed.Add(strings.TrimSpace(name), strings.TrimSpace(value))
 	}
-	fixed.Set("Content-Length", strconv.Itoa(len(body)))
+	if setLength {
+		fixed.Set("Content-Length", strconv.Itoa(len(body)))
+	}
 	list := func(w http.ResponseWriter, _ *http.Request) {
 		dst := w.Header()
 		for k, v := range fixed {

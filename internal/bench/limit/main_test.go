@@ -15,7 +15,7 @@ import (
 
 func TestHandler(t *testing.T) {
 	body := []byte(`{"integrations":[]}`)
-	h, err := newHandler(body, []string{"Content-Type: application/json", "X-Request-Id: fixed"})
+	h, err := newHandler(body, []string{"Content-Type: application/json", "X-Request-Id: fixed"}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestHandler(t *testing.T) {
 }
 
 func TestHandlerBadHeader(t *testing.T) {
-	if _, err := newHandler(nil, []string{"no colon"}); err == nil {
+	if _, err := newHandler(nil, []string{"no colon"}, true); err == nil {
 		t.Fatal("want an error for a header without a colon")
 	}
 }
@@ -101,5 +101,17 @@ func TestRun(t *testing.T) {
 func TestRunNeedsBody(t *testing.T) {
 	if err := run(context.Background(), nil, io.Discard); err == nil {
 		t.Fatal("want an error without --body")
+	}
+}
+
+func TestHandlerNoContentLength(t *testing.T) {
+	h, err := newHandler([]byte(`{}`), nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/v1alpha/integrations", nil))
+	if got := rec.Header().Get("Content-Length"); got != "" {
+		t.Fatalf("Content-Length = %q, want none", got)
 	}
 }
