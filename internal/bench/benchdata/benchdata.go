@@ -3,8 +3,9 @@
 // bytes, so runs on different days and machines compare like with like.
 //
 // Every list it returns is valid against openapi.yaml (uuid and date-time
-// formats included), has unique ids, derives each name from its display name
-// by the documented rule, and keeps sharing data consistent: not_shared has
+// formats included) and to the fixture loader's checks, has unique ids,
+// derives each name from its display name by the documented rule
+// (fixtures.NameFromDisplayName), and keeps sharing data consistent: not_shared has
 // no workspace ids, incoming has the one source workspace, outgoing has one
 // to three destination workspaces.
 package benchdata
@@ -14,13 +15,12 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"strings"
 	"time"
-	"unicode"
 
 	"github.com/google/uuid"
 
 	"github.com/torqapi/integrations/generated"
+	"github.com/torqapi/integrations/internal/fixtures"
 )
 
 // kind is one integration type as a workspace would have it: its type_id, the
@@ -95,7 +95,7 @@ func Integrations(n int) []generated.Integration {
 		}
 		it := generated.Integration{
 			ID:          id,
-			Name:        name(display),
+			Name:        fixtures.NameFromDisplayName(display),
 			DisplayName: display,
 			TypeID:      k.typeID,
 			CreatedAt:   created,
@@ -147,25 +147,4 @@ func newUUID(rng *rand.Rand) uuid.UUID {
 	u[6] = u[6]&0x0f | 0x40 // version 4
 	u[8] = u[8]&0x3f | 0x80 // RFC 9562 variant
 	return u
-}
-
-// name derives an integration name from its display name as the contract
-// documents it: letters lowercased, every run of spaces and special
-// characters turned into one underscore, none at either end
-// ("Slack - Security Alerts" => "slack_security_alerts").
-func name(display string) string {
-	var b strings.Builder
-	pending := false
-	for _, r := range display {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			if pending && b.Len() > 0 {
-				b.WriteByte('_')
-			}
-			pending = false
-			b.WriteRune(unicode.ToLower(r))
-			continue
-		}
-		pending = true
-	}
-	return b.String()
 }

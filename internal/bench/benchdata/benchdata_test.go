@@ -9,6 +9,7 @@ import (
 	"github.com/torqapi/integrations/generated"
 	"github.com/torqapi/integrations/internal/bench/benchdata"
 	"github.com/torqapi/integrations/internal/contract"
+	"github.com/torqapi/integrations/internal/fixtures"
 )
 
 // validateList checks body against the contract's IntegrationList schema,
@@ -44,6 +45,16 @@ func TestIntegrations(t *testing.T) {
 				t.Fatal(err)
 			}
 			validateList(t, buf.Bytes())
+			if err := fixtures.Validate(items); err != nil {
+				t.Fatalf("fixtures.Validate: %v", err)
+			}
+			parsed, err := fixtures.Parse("generated.json", buf.Bytes())
+			if err != nil {
+				t.Fatalf("fixtures.Parse: %v", err)
+			}
+			if len(parsed) != n {
+				t.Fatalf("fixtures.Parse read %d items, want %d", len(parsed), n)
+			}
 
 			seen := map[string]bool{}
 			directions := map[generated.SharingDirection]int{}
@@ -107,7 +118,7 @@ func ExampleIntegrations() {
 		fmt.Println(it.TypeID, it.Name, "|", it.DisplayName, "|", it.SharingData.Direction)
 	}
 	// Output:
-	// webhook webhook_siem_alerts | Webhook - SIEM Alerts | not_shared
-	// slack slack_soc_channel | Slack - SOC Channel | not_shared
-	// jira jira_soc_tickets | Jira - SOC Tickets | outgoing
+	// webhook webhook___siem_alerts | Webhook - SIEM Alerts | not_shared
+	// slack slack___soc_channel | Slack - SOC Channel | not_shared
+	// jira jira___soc_tickets | Jira - SOC Tickets | outgoing
 }
