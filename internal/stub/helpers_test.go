@@ -54,7 +54,7 @@ func testItems() []generated.Integration {
 
 // newStub builds the whole stack over testItems with a fixed clock and a
 // sleep that records instead of sleeping.
-func newStub(t *testing.T, cfg Config) *Stub {
+func newStub(t testing.TB, cfg Config) *Stub {
 	t.Helper()
 	if cfg.Integrations == nil && cfg.FixturesFile == "" {
 		cfg.Integrations = testItems()

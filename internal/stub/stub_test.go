@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -528,5 +529,142 @@ func TestResponseValidation(t *testing.T) {
 				t.Errorf("the log does not say why:\n%s", logs.String())
 			}
 		})
+	}
+}
+
+func writeFixtures(t *testing.T, path string, items []generated.Integration) {
+	t.Helper()
+	b, err := json.Marshal(generated.IntegrationList{Integrations: items})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestReload(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fixtures.json")
+	items := testItems()
+	writeFixtures(t, path, items[:1])
+	var logs syncBuffer
+	s := newStub(t, Config{FixturesFile: path, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	count := func() int {
+		t.Helper()
+		var list generated.IntegrationList
+		if err := json.Unmarshal(get(t, s, "/public/v1alpha/integrations").Body.Bytes(), &list); err != nil {
+			t.Fatal(err)
+		}
+		return len(list.Integrations)
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("served %d items, want the file's 1", n)
+	}
+
+	writeFixtures(t, path, items)
+	if err := s.Reload(); err != nil {
+		t.Fatalf("good reload: %v", err)
+	}
+	if n := count(); n != 3 || s.Len() != 3 {
+		t.Fatalf("after reload: %d items, want 3", n)
+	}
+	golden(t, "list_all", get(t, s, "/public/v1alpha/integrations").Body.Bytes())
+	golden(t, "list_slack", get(t, s, "/public/v1alpha/integrations?type_id=slack").Body.Bytes())
+
+	bad := []struct{ name, body string }{
+		{"bad uuid", `{"integrations":[{"id":"not-a-uuid","name":"x"}]}`},
+		{"bad enum", `{"integrations":[{"id":"d7639fb8-8037-4ce2-80e9-c50bc3345c5a","sharing_data":{"direction":"sideways"}}]}`},
+		{"not JSON", `{"integrations":[`},
+	}
+	for _, b := range bad {
+		if err := os.WriteFile(path, []byte(b.body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		err := s.Reload()
+		if err == nil || !strings.Contains(err.Error(), "fixtures.json") {
+			t.Errorf("%s: Reload = %v, want an error naming the file", b.name, err)
+		}
+		if n := count(); n != 3 {
+			t.Errorf("%s: after a bad reload %d items, want the old 3", b.name, n)
+		}
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Reload(); err == nil {
+		t.Error("reload of a missing file: want an error")
+	}
+	if n := count(); n != 3 {
+		t.Errorf("after a failed reload %d items, want the old 3", n)
+	}
+}
+
+func TestBadFixturesFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(path, []byte("integrations:\n  - id: nope\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := NewHandler(Config{FixturesFile: path})
+	if err == nil || !strings.Contains(err.Error(), "bad.yaml") || !strings.Contains(err.Error(), "id") {
+		t.Fatalf("NewHandler = %v, want an error naming the file and the field", err)
+	}
+	if _, err := NewHandler(Config{FixturesFile: filepath.Join(t.TempDir(), "missing.json")}); err == nil {
+		t.Error("a missing file: want an error")
+	}
+}
+
+func TestReloadWithoutFile(t *testing.T) {
+	s := newStub(t, Config{})
+	if err := s.Reload(); err != nil {
+		t.Errorf("Reload without a fixtures file = %v, want nil", err)
+	}
+	if s.Len() != 3 {
+		t.Errorf("Len %d", s.Len())
+	}
+}
+
+// TestConcurrentReload serves while reloading (run with -race).
+func TestConcurrentReload(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fixtures.json")
+	writeFixtures(t, path, testItems())
+	s := newStub(t, Config{FixturesFile: path})
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				r := httptest.NewRequest("GET", "/public/v1alpha/integrations?type_id=webhook", nil)
+				r.Header.Set("Authorization", demoAuth)
+				w := httptest.NewRecorder()
+				s.ServeHTTP(w, r)
+				if w.Code != 200 {
+					t.Errorf("status %d", w.Code)
+					return
+				}
+			}
+		}()
+	}
+	for i := 0; i < 10; i++ {
+		if err := s.Reload(); err != nil {
+			t.Error(err)
+		}
+	}
+	wg.Wait()
+}
+
+func TestConfigErrors(t *testing.T) {
+	for _, cfg := range []Config{
+		{ValidateResponses: "loose"},
+		{ErrorRate: 1.5},
+		{ErrorRate: -0.1},
+		{RateLimit: -1},
+		{LatencyMin: -time.Second},
+		{LatencyMin: 2 * time.Second, LatencyMax: time.Second},
+		{Integrations: []generated.Integration{testItems()[0], testItems()[0]}},
+	} {
+		if _, err := NewHandler(cfg); err == nil {
+			t.Errorf("NewHandler(%+v): want an error", cfg)
+		}
 	}
 }
