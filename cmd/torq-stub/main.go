@@ -1,0 +1,488 @@
+// Command torq-stub serves a spec-validated stub of Torq's integrations API
+// (GET /public/v1alpha/integrations and the token endpoint) for testing and
+// demos without a Torq workspace.
+//
+// Every flag has an environment twin TORQ_STUB_<FLAG> (upper snake case);
+// a flag given on the command line wins. Run `torq-stub --help` for the
+// flags and examples.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/torqapi/integrations/internal/auth"
+	"github.com/torqapi/integrations/internal/stub"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// errUsage marks an error in the flags or the environment: exit code 2.
+var errUsage = errors.New("usage")
+
+func exitCode(err error, stderr io.Writer) int {
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		fmt.Fprintln(stderr, "torq-stub:", strings.TrimSuffix(err.Error(), ": "+errUsage.Error()))
+		return 2
+	}
+	fmt.Fprintln(stderr, "torq-stub:", err)
+	return 1
+}
+
+// envPrefix starts the environment twin of every flag.
+const envPrefix = "TORQ_STUB_"
+
+// EnvName returns the environment variable of a flag: --rate-limit is
+// TORQ_STUB_RATE_LIMIT.
+func envName(flagName string) string {
+	return envPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// options are the parsed flags.
+type options struct {
+	addr, fixtures          string
+	tokens, denied          listFlag
+	clientID, clientSecret  string
+	tokenTTL                time.Duration
+	signingKey              string
+	latency                 latencyFlag
+	errorRate, rateLimit    float64
+	validate, logFormat     string
+	quiet, version          bool
+	tokensSet, secretWasSet bool
+}
+
+// repeatable flags, whose environment twins are comma-separated.
+var repeatable = map[string]bool{"token": true, "denied-token": true}
+
+// notInEnv are flags that are actions rather than settings.
+var notInEnv = map[string]bool{"version": true}
+
+func newFlagSet(o *options, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("torq-stub", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "`host:port` to listen on; 127.0.0.1:0 picks a free port (the address is printed)")
+	fs.StringVar(&o.fixtures, "fixtures", "", "JSON or YAML `file` {\"integrations\": [...]} served instead of the embedded workspace; SIGHUP reloads it")
+	fs.Var(&o.tokens, "token", "accepted bearer `token` (repeatable; replaces the demo token "+auth.DemoToken+")")
+	fs.Var(&o.denied, "denied-token", "bearer `token` that authenticates but answers 403 PERMISSION_DENIED (repeatable)")
+	fs.StringVar(&o.clientID, "client-id", auth.DemoClientID, "client `id` the token endpoint accepts")
+	fs.StringVar(&o.clientSecret, "client-secret", auth.DemoClientSecret, "client `secret` the token endpoint accepts")
+	fs.DurationVar(&o.tokenTTL, "token-ttl", auth.DefaultTokenTTL, "lifetime of issued tokens")
+	fs.StringVar(&o.signingKey, "signing-key", "", "`key` (at least 16 bytes) signing issued tokens; replicas sharing it accept each other's tokens (default: random at start)")
+	fs.Var(&o.latency, "latency", "delay added before answering: a `duration` (50ms) or a range (50ms-200ms)")
+	fs.Float64Var(&o.errorRate, "error-rate", 0, "share of requests (`0..1`) answered 503 UNAVAILABLE")
+	fs.Float64Var(&o.rateLimit, "rate-limit", 0, "requests per second allowed per token (`N`, token bucket; Torq's is 50); 0 is off")
+	fs.StringVar(&o.validate, "validate-responses", string(stub.ValidateStrict), "`mode` for responses that break the contract: strict (500), warn (log), off")
+	fs.StringVar(&o.logFormat, "log-format", "text", "request log `format`: text or json (to stderr)")
+	fs.BoolVar(&o.quiet, "quiet", false, "no request log and a one-line banner (warnings and errors are still logged)")
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.Usage = func() {}
+	return fs
+}
+
+func usage(fs *flag.FlagSet) {
+	w := fs.Output()
+	fmt.Fprint(w, `torq-stub serves a spec-validated stub of Torq's integrations API.
+
+Usage: torq-stub [flags]
+
+Every flag has an environment twin TORQ_STUB_<FLAG> (--rate-limit is
+TORQ_STUB_RATE_LIMIT); flags win over the environment; repeatable flags take
+comma-separated values there.
+
+Flags:
+`)
+	fs.VisitAll(func(f *flag.Flag) {
+		name, use := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if name != "" {
+			line += " " + name
+		}
+		fmt.Fprintf(w, "%s\n    \t%s", line, use)
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+			fmt.Fprintf(w, " (default %s)", f.DefValue)
+		}
+		if !notInEnv[f.Name] {
+			fmt.Fprintf(w, " [$%s]", envName(f.Name))
+		}
+		fmt.Fprintln(w)
+	})
+	fmt.Fprint(w, `
+Examples:
+  torq-stub
+  torq-stub --addr 127.0.0.1:0 --quiet
+  torq-stub --fixtures my-workspace.yaml          # kill -HUP <pid> reloads it
+  torq-stub --token my-token --denied-token read-only-token
+  torq-stub --latency 50ms-200ms --error-rate 0.1 --rate-limit 50
+  TORQ_STUB_RATE_LIMIT=50 TORQ_STUB_LOG_FORMAT=json torq-stub
+
+  curl -s -H 'Authorization: Bearer torq-stub-token' http://127.0.0.1:8080/public/v1alpha/integrations
+  curl -s -H 'Authorization: Bearer torq-stub-token' -H 'Prefer: code=429' -i http://127.0.0.1:8080/public/v1alpha/integrations
+`)
+}
+
+// parse reads flags, then fills every flag not given from its environment
+// twin. Errors wrap errUsage.
+func parse(args []string, getenv func(string) string, stdout io.Writer) (*options, error) {
+	o := &options{}
+	fs := newFlagSet(o, io.Discard)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			usage(fs)
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w (see --help): %w", err, errUsage)
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (see --help): %w", fs.Arg(0), errUsage)
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		if envErr != nil || given[f.Name] || notInEnv[f.Name] {
+			return
+		}
+		name := envName(f.Name)
+		v, ok := lookup(getenv, name)
+		if !ok {
+			return
+		}
+		values := []string{v}
+		if repeatable[f.Name] {
+			values = splitComma(v)
+		}
+		for _, v := range values {
+			if err := fs.Set(f.Name, v); err != nil {
+				envErr = fmt.Errorf("$%s: %w: %w", name, err, errUsage)
+				return
+			}
+		}
+		given[f.Name] = true
+	})
+	if envErr != nil {
+		return nil, envErr
+	}
+	o.tokensSet = given["token"]
+	o.secretWasSet = given["client-secret"] && o.clientSecret != auth.DemoClientSecret
+	return o, o.check()
+}
+
+// lookup is getenv where an empty value counts as unset.
+func lookup(getenv func(string) string, name string) (string, bool) {
+	v := getenv(name)
+	return v, v != ""
+}
+
+func splitComma(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (o *options) check() error {
+	switch stub.ResponseValidation(o.validate) {
+	case stub.ValidateStrict, stub.ValidateWarn, stub.ValidateOff:
+	default:
+		return fmt.Errorf("--validate-responses %q: want strict, warn or off: %w", o.validate, errUsage)
+	}
+	switch o.logFormat {
+	case "text", "json":
+	default:
+		return fmt.Errorf("--log-format %q: want text or json: %w", o.logFormat, errUsage)
+	}
+	if !(o.errorRate >= 0 && o.errorRate <= 1) {
+		return fmt.Errorf("--error-rate %v: want a share between 0 and 1: %w", o.errorRate, errUsage)
+	}
+	if !(o.rateLimit >= 0) || o.rateLimit > 1e9 {
+		return fmt.Errorf("--rate-limit %v: want 0 (off) or a positive number of requests per second: %w", o.rateLimit, errUsage)
+	}
+	if o.tokenTTL <= 0 {
+		return fmt.Errorf("--token-ttl %v: want a positive duration: %w", o.tokenTTL, errUsage)
+	}
+	if o.signingKey != "" && len(o.signingKey) < auth.MinSigningKeyLen {
+		return fmt.Errorf("--signing-key: want at least %d bytes: %w", auth.MinSigningKeyLen, errUsage)
+	}
+	if o.clientID == "" || o.clientSecret == "" {
+		return fmt.Errorf("--client-id and --client-secret must not be empty: %w", errUsage)
+	}
+	if _, _, err := net.SplitHostPort(o.addr); err != nil {
+		return fmt.Errorf("--addr %q: %v: %w", o.addr, err, errUsage)
+	}
+	return nil
+}
+
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	if strings.TrimSpace(v) == "" {
+		return errors.New("must not be empty")
+	}
+	*l = append(*l, v)
+	return nil
+}
+
+// latencyFlag is a duration or a range "min-max".
+type latencyFlag struct{ min, max time.Duration }
+
+func (l *latencyFlag) String() string {
+	if l.min == l.max {
+		if l.min == 0 {
+			return ""
+		}
+		return l.min.String()
+	}
+	return l.min.String() + "-" + l.max.String()
+}
+
+func (l *latencyFlag) Set(v string) error {
+	lo, hi, isRange := strings.Cut(strings.TrimSpace(v), "-")
+	min, err := time.ParseDuration(strings.TrimSpace(lo))
+	if err != nil {
+		return fmt.Errorf("want a duration like 50ms or a range like 50ms-200ms")
+	}
+	max := min
+	if isRange {
+		if max, err = time.ParseDuration(strings.TrimSpace(hi)); err != nil {
+			return fmt.Errorf("want a duration like 50ms or a range like 50ms-200ms")
+		}
+	}
+	if min < 0 || max < min {
+		return fmt.Errorf("want 0 <= min <= max")
+	}
+	l.min, l.max = min, max
+	return nil
+}
+
+// version is the module's version when built from a tagged module, else
+// the VCS revision, else "dev".
+func version() string {
+	v := "dev"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		} else {
+			for _, s := range bi.Settings {
+				if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+					v = "dev-" + s.Value[:12]
+				}
+			}
+		}
+	}
+	return v + " (" + runtime.Version() + ")"
+}
+
+// run is the whole program: parse, build the stub, serve until ctx ends,
+// reload on SIGHUP, shut down gracefully.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	o, err := parse(args, getenv, stdout)
+	if err != nil {
+		return err
+	}
+	if o.version {
+		fmt.Fprintln(stdout, "torq-stub", version())
+		return nil
+	}
+	logOut := newLogWriter(stderr)
+	defer logOut.Close()
+	level := slog.LevelInfo
+	if o.quiet {
+		level = slog.LevelWarn
+	}
+	var handler slog.Handler
+	if o.logFormat == "json" {
+		handler = slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level})
+	} else {
+		handler = slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: level})
+	}
+	logger := slog.New(handler)
+
+	cfg := stub.Config{
+		FixturesFile: o.fixtures,
+		Auth: auth.Config{
+			Tokens:       o.tokens,
+			DeniedTokens: o.denied,
+			ClientID:     o.clientID,
+			ClientSecret: o.clientSecret,
+			TokenTTL:     o.tokenTTL,
+		},
+		LatencyMin:        o.latency.min,
+		LatencyMax:        o.latency.max,
+		ErrorRate:         o.errorRate,
+		RateLimit:         o.rateLimit,
+		ValidateResponses: stub.ResponseValidation(o.validate),
+		Logger:            logger,
+	}
+	if o.signingKey != "" {
+		cfg.Auth.SigningKey = []byte(o.signingKey)
+	}
+	s, err := stub.NewHandler(cfg)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30*time.Second + o.latency.max,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
+	base := "http://" + ln.Addr().String()
+	banner(stdout, o, base, s.Len())
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	for {
+		select {
+		case err := <-serveErr:
+			return err
+		case <-hup:
+			if o.fixtures == "" {
+				logger.Warn("SIGHUP: no --fixtures file to reload; serving the embedded data")
+				continue
+			}
+			if err := s.Reload(); err != nil {
+				logger.Error("reload failed; the old data stays", "error", err.Error())
+				continue
+			}
+			logger.Warn("reloaded", "fixtures", o.fixtures, "integrations", s.Len())
+		case <-ctx.Done():
+			logger.Warn("shutting down")
+			shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second+o.latency.max)
+			err := srv.Shutdown(shutCtx)
+			cancel()
+			if err != nil {
+				return fmt.Errorf("shutdown: %w", err)
+			}
+			return nil
+		}
+	}
+}
+
+// banner prints where the stub listens and how to call it. Demo credentials
+// are public values and are printed; credentials the user chose are not.
+func banner(w io.Writer, o *options, base string, n int) {
+	api := base + "/public"
+	if o.quiet {
+		fmt.Fprintf(w, "torq-stub listening on %s\n", api)
+		return
+	}
+	data := strconv.Itoa(n) + " integrations from the embedded demo workspace"
+	if o.fixtures != "" {
+		data = strconv.Itoa(n) + " integrations from " + o.fixtures + " (kill -HUP " + strconv.Itoa(os.Getpid()) + " reloads it)"
+	}
+	token := "$TOKEN"
+	if !o.tokensSet {
+		token = auth.DemoToken
+	}
+	fmt.Fprintf(w, "torq-stub %s listening on %s\n", version(), api)
+	fmt.Fprintf(w, "  data:   %s\n", data)
+	fmt.Fprintf(w, "  try:    curl -s -H 'Authorization: Bearer %s' %s/v1alpha/integrations\n", token, api)
+	if o.tokensSet {
+		fmt.Fprintln(w, "          (TOKEN: one of your --token values)")
+	} else {
+		fmt.Fprintf(w, "  demo token:  %s\n", auth.DemoToken)
+	}
+	if o.secretWasSet {
+		fmt.Fprintf(w, "  token URL:   %s/v1/auth/token (client id %s, your --client-secret)\n", base, o.clientID)
+	} else {
+		fmt.Fprintf(w, "  token URL:   %s/v1/auth/token\n", base)
+		fmt.Fprintf(w, "  demo client: id %s, secret %s\n", o.clientID, o.clientSecret)
+		fmt.Fprintf(w, "  get a token: curl -s -u '%s:%s' -d grant_type=client_credentials %s/v1/auth/token\n", o.clientID, o.clientSecret, base)
+	}
+	fmt.Fprintf(w, "  contract:    %s/openapi.yaml   health: %s/healthz\n", base, base)
+}
+
+// logWriter buffers log lines and writes them at most every
+// logFlushInterval (or when the buffer fills), so that a busy server does
+// not pay one write system call per request line. Lines stay whole and in
+// order; Close flushes.
+type logWriter struct {
+	mu    sync.Mutex
+	w     *bufio.Writer
+	done  chan struct{}
+	wg    sync.WaitGroup
+	close sync.Once
+}
+
+const logFlushInterval = 50 * time.Millisecond
+
+func newLogWriter(w io.Writer) *logWriter {
+	lw := &logWriter{w: bufio.NewWriterSize(w, 32<<10), done: make(chan struct{})}
+	lw.wg.Add(1)
+	go func() {
+		defer lw.wg.Done()
+		t := time.NewTicker(logFlushInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				lw.mu.Lock()
+				_ = lw.w.Flush()
+				lw.mu.Unlock()
+			case <-lw.done:
+				return
+			}
+		}
+	}()
+	return lw
+}
+
+// Write buffers p.
+func (lw *logWriter) Write(p []byte) (int, error) {
+	lw.mu.Lock()
+	defer lw.mu.Unlock()
+	return lw.w.Write(p)
+}
+
+// Close stops the flusher and flushes what is left.
+func (lw *logWriter) Close() error {
+	lw.close.Do(func() { close(lw.done) })
+	lw.wg.Wait()
+	lw.mu.Lock()
+	defer lw.mu.Unlock()
+	return lw.w.Flush()
+}
