@@ -9,7 +9,7 @@ REDOCLY_VERSION := 2.77.0
 REDOCLY   := $(CACHE)/redocly-$(REDOCLY_VERSION)/node_modules/.bin/redocly
 GOFILES    = $(shell find . -name '*.go' -not -path './.cache/*')
 
-.PHONY: help generate check-generated lint lint-spec test bench
+.PHONY: help generate check-generated lint lint-spec test bench run
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -48,3 +48,6 @@ BENCH_SOAK ?= 60s
 
 bench: ## Go benchmarks + load comparison with the limit and Prism (wrk, Node.js; installed when missing), writes internal/bench/RESULTS.md
 	$(GO) run ./internal/bench/cmd/loadcompare -soak $(BENCH_SOAK) -out internal/bench/RESULTS.md
+
+run: ## run the stub server on 127.0.0.1:8080 (flags via ARGS="--addr 127.0.0.1:0 --rate-limit 50")
+	$(GO) run ./cmd/torq-stub $(ARGS)
