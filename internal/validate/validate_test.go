@@ -1,0 +1,251 @@
+package validate
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/torqapi/integrations/internal/contract"
+	"github.com/torqapi/integrations/internal/rpcstatus"
+)
+
+// testDoc has a parameter kin-openapi can reject, which the contract's
+// free-form type_id cannot be.
+const testDoc = `
+openapi: 3.0.3
+info: {title: t, version: v}
+servers: [{url: "https://example.com/base"}]
+paths:
+  /items:
+    get:
+      parameters:
+        - {name: limit, in: query, schema: {type: integer, maximum: 10}}
+      responses:
+        '200':
+          description: ok
+          content: {application/json: {schema: {type: object, required: [n], properties: {n: {type: integer}}}}}
+        default:
+          description: error
+          content: {application/json: {schema: {$ref: '#/components/schemas/Status'}}}
+components:
+  schemas:
+    Status:
+      type: object
+      required: [code]
+      properties: {code: {type: integer}, message: {type: string}}
+`
+
+func testOperation(t *testing.T) *Operation {
+	t.Helper()
+	doc, err := openapi3.NewLoader().LoadFromData([]byte(testDoc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := New(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, err := v.Operation(http.MethodGet, "/items")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return op
+}
+
+func TestValidateRequest(t *testing.T) {
+	op := testOperation(t)
+	tests := []struct {
+		query string
+		field string // "" => valid
+	}{
+		{"", ""},
+		{"limit=3", ""},
+		{"limit=11", "limit"},
+		{"limit=abc", "limit"},
+		{"other=1", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			for range 2 { // the second answer comes from the cache
+				r := httptest.NewRequest("GET", "/items?"+tt.query, nil)
+				err := op.ValidateRequest(r)
+				if tt.field == "" {
+					if err != nil {
+						t.Fatalf("want valid, got %v", err)
+					}
+					continue
+				}
+				e, ok := err.(*rpcstatus.Error)
+				if !ok || e.Code != rpcstatus.InvalidArgument || !strings.HasPrefix(e.Message, tt.field+": ") {
+					t.Fatalf("want INVALID_ARGUMENT naming %s, got %#v", tt.field, err)
+				}
+				if len(e.Details) != 1 || e.Details[0].Type != rpcstatus.TypeBadRequest {
+					t.Errorf("details %+v", e.Details)
+				}
+			}
+		})
+	}
+	if !op.cacheable {
+		t.Error("an operation with only query parameters should be cacheable")
+	}
+}
+
+func TestCacheIsBounded(t *testing.T) {
+	op := testOperation(t)
+	for i := range CacheSize + 10 {
+		r := httptest.NewRequest("GET", "/items?limit="+strconv.Itoa(i%20), nil)
+		r.URL.RawQuery += "&n=" + strconv.Itoa(i)
+		_ = op.ValidateRequest(r)
+	}
+	op.mu.RLock()
+	n := len(op.cache)
+	op.mu.RUnlock()
+	if n > CacheSize || n == 0 {
+		t.Errorf("cache holds %d verdicts, want 1..%d", n, CacheSize)
+	}
+}
+
+func TestValidateResponse(t *testing.T) {
+	op := testOperation(t)
+	json := http.Header{"Content-Type": {"application/json"}}
+	tests := []struct {
+		name   string
+		status int
+		header http.Header
+		body   string
+		ok     bool
+	}{
+		{"valid", 200, json, `{"n":1}`, true},
+		{"missing field", 200, json, `{}`, false},
+		{"wrong type", 200, json, `{"n":"x"}`, false},
+		{"not JSON", 200, json, `{`, false},
+		{"wrong content type", 200, http.Header{"Content-Type": {"text/plain"}}, `{"n":1}`, false},
+		{"error", 404, json, `{"code":5}`, true},
+		{"bad error", 500, json, `{"message":"no code"}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := op.ValidateResponse(nil, tt.status, tt.header, []byte(tt.body))
+			if (err == nil) != tt.ok {
+				t.Fatalf("ValidateResponse = %v, want ok=%v", err, tt.ok)
+			}
+			if err != nil && strings.Contains(err.Error(), "\n") {
+				t.Errorf("the reason spans lines: %q", err)
+			}
+		})
+	}
+}
+
+func TestResponses(t *testing.T) {
+	op := testOperation(t)
+	write := func(status int, body string, mark bool) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if mark {
+				MarkValidated(w)
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(status)
+			_, _ = w.Write([]byte(body))
+		})
+	}
+	tests := []struct {
+		name       string
+		mode       Mode
+		h          http.Handler
+		wantStatus int
+		wantBody   string
+		reported   bool
+	}{
+		{"strict valid", Strict, write(200, `{"n":1}`, false), 200, `{"n":1}`, false},
+		{"strict invalid", Strict, write(200, `{"n":"x"}`, false), 500, `"code":13`, true},
+		{"strict invalid error", Strict, write(503, `{}`, false), 500, `"code":13`, true},
+		{"warn invalid", Warn, write(200, `{"n":"x"}`, false), 200, `{"n":"x"}`, true},
+		{"off invalid", Off, write(200, `{"n":"x"}`, false), 200, `{"n":"x"}`, false},
+		{"marked bytes pass unchecked", Strict, write(200, `{"n":"x"}`, true), 200, `{"n":"x"}`, false},
+		{"nothing written", Strict, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), 500, `"code":13`, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var reported []int
+			h := op.Responses(tt.mode, func(w http.ResponseWriter, r *http.Request, status int, err error) {
+				reported = append(reported, status)
+			}, tt.h)
+			w := httptest.NewRecorder()
+			w.Header().Set("X-Request-Id", "id-1")
+			h.ServeHTTP(w, httptest.NewRequest("GET", "/items", nil))
+			if w.Code != tt.wantStatus || !strings.Contains(w.Body.String(), tt.wantBody) {
+				t.Errorf("got %d %s, want %d %s", w.Code, w.Body, tt.wantStatus, tt.wantBody)
+			}
+			if (len(reported) > 0) != tt.reported {
+				t.Errorf("reported %v, want %v", reported, tt.reported)
+			}
+			if w.Header().Get("X-Request-Id") != "id-1" {
+				t.Error("the request id was dropped")
+			}
+			if tt.wantStatus == 500 && w.Header().Get("Retry-After") != "" {
+				t.Error("the replaced answer kept the handler's headers")
+			}
+		})
+	}
+}
+
+// TestMarkValidatedStreams checks that marked bytes reach the connection
+// while the handler runs, not after it.
+func TestMarkValidatedStreams(t *testing.T) {
+	op := testOperation(t)
+	var seen int
+	w := httptest.NewRecorder()
+	h := op.Responses(Strict, nil, http.HandlerFunc(func(cw http.ResponseWriter, r *http.Request) {
+		MarkValidated(cw)
+		_, _ = cw.Write([]byte(`{"n":1}`))
+		seen = w.Body.Len()
+	}))
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/items", nil))
+	if seen == 0 {
+		t.Error("marked bytes were buffered")
+	}
+	MarkValidated(httptest.NewRecorder()) // no validator in front: nothing happens
+}
+
+func TestValidateStatusOfTheContract(t *testing.T) {
+	doc, err := contract.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := New(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Servers) != 0 {
+		t.Error("New should clear the servers")
+	}
+	for _, e := range []*rpcstatus.Error{
+		{Code: rpcstatus.NotFound, Message: "Not Found"},
+		rpcstatus.Errorf(rpcstatus.InvalidArgument, "x").WithDetails(rpcstatus.BadRequest(rpcstatus.FieldViolation{Field: "type_id", Description: "d"})),
+	} {
+		body, _ := rpcstatus.Marshal(e)
+		if err := v.ValidateStatus(body); err != nil {
+			t.Errorf("%s: %v", body, err)
+		}
+	}
+	for _, bad := range []string{`{"code":"5"}`, `{"details":[1]}`, `nope`} {
+		if err := v.ValidateStatus([]byte(bad)); err == nil {
+			t.Errorf("%s: want an error", bad)
+		}
+	}
+	op, err := v.Operation("GET", "/v1alpha/integrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !op.cacheable {
+		t.Error("ListIntegrations should be cacheable")
+	}
+	if _, err := v.Operation("POST", "/v1alpha/integrations"); err == nil {
+		t.Error("want an error for an operation the contract lacks")
+	}
+}
