@@ -1,0 +1,374 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/torqapi/integrations/generated"
+)
+
+// Integration is an integration of the workspace, as the API returns it.
+type Integration = generated.Integration
+
+// IntegrationDetails holds the type-specific details of an Integration.
+type IntegrationDetails = generated.IntegrationDetails
+
+// TriggerDetails holds the details of an integration that triggers
+// workflows, such as its webhook URL.
+type TriggerDetails = generated.TriggerDetails
+
+// SharingData says whether and with which workspaces an Integration is shared.
+type SharingData = generated.SharingData
+
+// SharingDirection is the direction in which an Integration is shared.
+type SharingDirection = generated.SharingDirection
+
+// The values of SharingDirection.
+const (
+	SharingNotShared = generated.SharingNotShared
+	SharingIncoming  = generated.SharingIncoming
+	SharingOutgoing  = generated.SharingOutgoing
+)
+
+// Any is a google.protobuf.Any entry of an error's details: its type URL in
+// Type and the message's fields in AdditionalProperties.
+type Any = generated.Any
+
+// Region is a Torq region: it chooses the API base URL and the token URL.
+type Region string
+
+// The regions of Torq's public API.
+const (
+	// RegionUS is https://api.torq.io/public with tokens from
+	// https://auth.torq.io/v1/auth/token (the default).
+	RegionUS Region = "us"
+	// RegionEU is https://api.eu.torq.io/public with tokens from
+	// https://auth.eu.torq.io/v1/auth/token.
+	RegionEU Region = "eu"
+)
+
+var regions = map[Region]struct{ base, token string }{
+	RegionUS: {"https://api.torq.io/public", "https://auth.torq.io/v1/auth/token"},
+	RegionEU: {"https://api.eu.torq.io/public", "https://auth.eu.torq.io/v1/auth/token"},
+}
+
+// DefaultUserAgent is the User-Agent sent unless WithUserAgent sets another.
+const DefaultUserAgent = "torq-integrations-go"
+
+// RateLimitTorq is Torq's documented rate limit, in requests per second, for
+// use with WithRateLimit.
+const RateLimitTorq = 50
+
+// RetryPolicy says how a call is retried after HTTP 429, 502, 503, 504 or a
+// transport error. Zero fields take the defaults.
+type RetryPolicy struct {
+	// MaxAttempts is the number of attempts, the first included (default
+	// 3); 1 turns retries off.
+	MaxAttempts int
+	// InitialBackoff is the upper bound of the first backoff (default
+	// 100ms); each further attempt doubles it, up to MaxBackoff. The wait is
+	// drawn uniformly from [0, bound] ("full jitter").
+	InitialBackoff time.Duration
+	// MaxBackoff caps the backoff bound (default 2s).
+	MaxBackoff time.Duration
+	// MaxRetryAfter is the longest wait the server may ask for with
+	// Retry-After or a google.rpc.RetryInfo detail (default 30s). If it asks
+	// for more, the call is not retried and its *Error is returned.
+	MaxRetryAfter time.Duration
+}
+
+// Default retry settings.
+const (
+	DefaultMaxAttempts    = 3
+	DefaultInitialBackoff = 100 * time.Millisecond
+	DefaultMaxBackoff     = 2 * time.Second
+	DefaultMaxRetryAfter  = 30 * time.Second
+)
+
+func (p RetryPolicy) withDefaults() RetryPolicy {
+	if p.MaxAttempts == 0 {
+		p.MaxAttempts = DefaultMaxAttempts
+	}
+	if p.InitialBackoff == 0 {
+		p.InitialBackoff = DefaultInitialBackoff
+	}
+	if p.MaxBackoff == 0 {
+		p.MaxBackoff = DefaultMaxBackoff
+	}
+	if p.MaxRetryAfter == 0 {
+		p.MaxRetryAfter = DefaultMaxRetryAfter
+	}
+	return p
+}
+
+// waiter is what the client needs of a rate limiter (*rate.Limiter).
+type waiter interface {
+	Wait(ctx context.Context) error
+}
+
+type config struct {
+	region             Region
+	baseURL, tokenURL  string
+	bearer             string
+	clientID, secret   string
+	hasBearer, hasCred bool
+	httpClient         *http.Client
+	userAgent          string
+	retry              RetryPolicy
+	limiter            waiter
+	validate           bool
+
+	// Seams for tests; set by the unexported options in export_test.go.
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
+	rand  func(n int64) int64
+}
+
+// Option configures a Client. Options check their input: NewClient returns
+// the first error.
+type Option func(*config) error
+
+// WithBaseURL sets the API base URL, for example
+// "https://api.torq.io/public" (the /public base path included) or a stub's
+// "http://127.0.0.1:8080/public". It must be an absolute http or https URL
+// without user info, query or fragment. It takes precedence over WithRegion.
+func WithBaseURL(base string) Option {
+	return func(c *config) error {
+		u, err := checkURL(base)
+		if err != nil {
+			return fmt.Errorf("api: WithBaseURL: %w", err)
+		}
+		c.baseURL = strings.TrimSuffix(u, "/")
+		return nil
+	}
+}
+
+// WithTokenURL sets the OAuth2 token endpoint used with client credentials,
+// for example "https://auth.torq.io/v1/auth/token". Same rules as
+// WithBaseURL; it takes precedence over WithRegion.
+func WithTokenURL(tokenURL string) Option {
+	return func(c *config) error {
+		u, err := checkURL(tokenURL)
+		if err != nil {
+			return fmt.Errorf("api: WithTokenURL: %w", err)
+		}
+		c.tokenURL = u
+		return nil
+	}
+}
+
+func checkURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", errors.New("not a URL")
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", fmt.Errorf("scheme must be http or https, not %q", u.Scheme)
+	case u.Host == "":
+		return "", errors.New("URL has no host")
+	case u.User != nil:
+		return "", errors.New("URL must not carry user info; use WithClientCredentials or WithBearerToken")
+	case u.RawQuery != "" || u.ForceQuery:
+		return "", errors.New("URL must not have a query")
+	case u.Fragment != "":
+		return "", errors.New("URL must not have a fragment")
+	}
+	return u.String(), nil
+}
+
+// WithRegion chooses the API base URL and token URL of a Torq region
+// (RegionUS by default).
+func WithRegion(r Region) Option {
+	return func(c *config) error {
+		if _, ok := regions[r]; !ok {
+			return fmt.Errorf("api: WithRegion: unknown region %q (want %q or %q)", string(r), RegionUS, RegionEU)
+		}
+		c.region = r
+		return nil
+	}
+}
+
+// WithBearerToken authenticates every request with a fixed bearer token
+// (one generated in Torq's UI, valid for an hour). The client cannot renew
+// it: an expired token ends in an *Error with CodeUnauthenticated. Prefer
+// WithClientCredentials for long-running programs.
+func WithBearerToken(token string) Option {
+	return func(c *config) error {
+		if strings.TrimSpace(token) == "" {
+			return errors.New("api: WithBearerToken: empty token")
+		}
+		if strings.ContainsAny(token, " \t\r\n") {
+			return errors.New("api: WithBearerToken: token contains white space")
+		}
+		c.bearer, c.hasBearer = token, true
+		return nil
+	}
+}
+
+// WithClientCredentials authenticates with the Client ID and Client Secret
+// of a Torq API key: the client fetches a token from the token URL (OAuth2
+// client credentials, HTTP Basic), caches it, renews it shortly before it
+// expires, and once more when the API answers 401 or 302 to it.
+func WithClientCredentials(clientID, clientSecret string) Option {
+	return func(c *config) error {
+		if clientID == "" || clientSecret == "" {
+			return errors.New("api: WithClientCredentials: client ID and client secret must not be empty")
+		}
+		c.clientID, c.secret, c.hasCred = clientID, clientSecret, true
+		return nil
+	}
+}
+
+// WithHTTPClient sets the HTTP client whose Transport (http.DefaultTransport
+// if nil) and Timeout the client uses. Its CheckRedirect is not used:
+// redirects are never followed.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *config) error {
+		if hc == nil {
+			return errors.New("api: WithHTTPClient: nil *http.Client")
+		}
+		c.httpClient = hc
+		return nil
+	}
+}
+
+// WithUserAgent sets the User-Agent header (DefaultUserAgent otherwise).
+func WithUserAgent(ua string) Option {
+	return func(c *config) error {
+		if strings.TrimSpace(ua) == "" || strings.ContainsAny(ua, "\r\n") {
+			return errors.New("api: WithUserAgent: empty or multi-line user agent")
+		}
+		c.userAgent = ua
+		return nil
+	}
+}
+
+// WithRetry sets the retry policy; zero fields take the defaults (3
+// attempts, 100ms initial backoff, 2s maximum backoff, 30s maximum
+// Retry-After). RetryPolicy{MaxAttempts: 1} turns retries off.
+func WithRetry(p RetryPolicy) Option {
+	return func(c *config) error {
+		if p.MaxAttempts < 0 || p.InitialBackoff < 0 || p.MaxBackoff < 0 || p.MaxRetryAfter < 0 {
+			return errors.New("api: WithRetry: negative value in RetryPolicy")
+		}
+		d := p.withDefaults()
+		if d.InitialBackoff > d.MaxBackoff {
+			return fmt.Errorf("api: WithRetry: InitialBackoff %v is above MaxBackoff %v", d.InitialBackoff, d.MaxBackoff)
+		}
+		c.retry = p
+		return nil
+	}
+}
+
+// WithRateLimit keeps the client under perSecond requests per second (with
+// a burst of one), waiting before each attempt; RateLimitTorq (50) is
+// Torq's documented limit. Retries count against it.
+func WithRateLimit(perSecond float64) Option {
+	return func(c *config) error {
+		if !(perSecond > 0) {
+			return fmt.Errorf("api: WithRateLimit: rate must be positive, got %v", perSecond)
+		}
+		c.limiter = rate.NewLimiter(rate.Limit(perSecond), 1)
+		return nil
+	}
+}
+
+// WithResponseValidation validates every response against the embedded
+// contract (openapi.yaml): a successful response, or an error response that
+// claims to be JSON, that does not match fails the call with a
+// *ContractError naming the field. It is how a program learns that the API
+// changed under it; it costs a schema walk per response.
+func WithResponseValidation() Option {
+	return func(c *config) error {
+		c.validate = true
+		return nil
+	}
+}
+
+// Client calls Torq's integrations API. It is safe for concurrent use.
+type Client struct {
+	gen  *generated.ClientWithResponses
+	doer *doer
+}
+
+// NewClient returns a client configured by opts. Exactly one of
+// WithClientCredentials and WithBearerToken is required.
+func NewClient(opts ...Option) (*Client, error) {
+	cfg := config{
+		region:    RegionUS,
+		userAgent: DefaultUserAgent,
+		now:       time.Now,
+		sleep:     sleepCtx,
+		rand:      rand.Int64N,
+	}
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case cfg.hasBearer && cfg.hasCred:
+		return nil, errors.New("api: NewClient: WithBearerToken and WithClientCredentials are mutually exclusive")
+	case !cfg.hasBearer && !cfg.hasCred:
+		return nil, errors.New("api: NewClient: no credentials: use WithClientCredentials(clientID, clientSecret) or WithBearerToken(token)")
+	}
+	if cfg.baseURL == "" {
+		cfg.baseURL = regions[cfg.region].base
+	}
+	if cfg.tokenURL == "" {
+		cfg.tokenURL = regions[cfg.region].token
+	}
+	d, err := newDoer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	gen, err := generated.NewClientWithResponses(cfg.baseURL+"/", generated.WithHTTPClient(d))
+	if err != nil {
+		return nil, fmt.Errorf("api: NewClient: %w", err)
+	}
+	return &Client{gen: gen, doer: d}, nil
+}
+
+// ListIntegrationsParams are the parameters of ListIntegrations.
+type ListIntegrationsParams struct {
+	// TypeID, when not empty, keeps only the integrations of that type
+	// (query parameter type_id), for example "webhook" or "slack".
+	TypeID string
+}
+
+// ListIntegrations returns the integrations of the workspace
+// (GET /v1alpha/integrations), an empty slice when there are none.
+//
+// Any HTTP answer other than 2xx is an *Error; a response that breaks the
+// contract, with WithResponseValidation, is a *ContractError.
+func (c *Client) ListIntegrations(ctx context.Context, params ListIntegrationsParams) ([]Integration, error) {
+	resp, err := c.gen.ListIntegrationsWithResponse(ctx, &generated.ListIntegrationsParams{TypeID: params.TypeID})
+	if err != nil {
+		var de *doerError
+		if errors.As(err, &de) {
+			return nil, de.err
+		}
+		// The body arrived but is not the documented JSON.
+		return nil, c.doer.clean(fmt.Errorf("torq: decode response: %w", err))
+	}
+	if resp.JSON200 == nil {
+		return nil, fmt.Errorf("torq: unexpected answer HTTP %d with Content-Type %q", resp.StatusCode(), resp.ContentType())
+	}
+	list := resp.JSON200.Integrations
+	if list == nil {
+		list = []Integration{}
+	}
+	return list, nil
+}

@@ -1,0 +1,110 @@
+package api_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/torqapi/integrations/api"
+)
+
+// The recognisable secrets of these tests: none of them may appear in any
+// error the client returns.
+const (
+	leakSecret = "s3cr3t+/=$SECRET"
+	leakToken  = "TOKEN-must-not-leak-0123456789"
+	leakAccess = "ACCESS-must-not-leak-9876543210"
+)
+
+// echo answers with everything the request carried, as a careless proxy's
+// error page might.
+func echo(status int, contentType string) answer {
+	return func(w http.ResponseWriter, r *http.Request, _ int) {
+		w.Header().Set("Content-Type", contentType)
+		w.WriteHeader(status)
+		dump := fmt.Sprintf("auth=%s query=%s", r.Header.Get("Authorization"), r.URL.RawQuery)
+		if contentType == "application/json" {
+			_, _ = fmt.Fprintf(w, `{"code":16,"message":%q,"details":[{"@type":"x/y","v":%q}]}`, dump, dump)
+			return
+		}
+		_, _ = io.WriteString(w, "<html><body>"+dump+"</body></html>")
+	}
+}
+
+func TestNoSecretInErrors(t *testing.T) {
+	t.Parallel()
+	bearer := api.WithBearerToken(leakToken)
+	creds := api.WithClientCredentials("client-id", leakSecret)
+	accessToken := tokenOK(func(int) string { return leakAccess }, 3600)
+	tests := []struct {
+		name          string
+		apiAnswer     answer
+		tokenAnswer   answer
+		opts          []api.Option
+		wantSomeError bool
+	}{
+		{"JSON Status echoing a static token", echo(401, "application/json"), nil, []api.Option{bearer}, true},
+		{"HTML page echoing a static token", echo(502, "text/html"), nil, []api.Option{bearer}, true},
+		{"JSON Status echoing an access token", echo(403, "application/json"), accessToken, []api.Option{creds}, true},
+		{"HTML page echoing an access token", echo(500, "text/plain"), accessToken, []api.Option{creds}, true},
+		{"redirect, static token", redirect, nil, []api.Option{bearer}, true},
+		{"redirect, client credentials", redirect, accessToken, []api.Option{creds}, true},
+		{"token endpoint echoing the Basic credentials", listOK, func(w http.ResponseWriter, r *http.Request, _ int) {
+			id, secret, _ := r.BasicAuth()
+			writeJSON(w, 401, fmt.Sprintf(`{"error":"invalid_client","error_description":"bad %s:%s %s"}`, id, secret, r.Header.Get("Authorization")))
+		}, []api.Option{creds}, true},
+		{"token endpoint returning HTML", listOK, func(w http.ResponseWriter, r *http.Request, _ int) {
+			id, secret, _ := r.BasicAuth()
+			w.WriteHeader(500)
+			_, _ = io.WriteString(w, "<p>"+id+":"+secret+"</p>")
+		}, []api.Option{creds}, true},
+		{"contract violation", func(w http.ResponseWriter, r *http.Request, _ int) {
+			writeJSON(w, 200, `{"integrations":[{"id":"`+strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")+`"}]}`)
+		}, accessToken, []api.Option{creds, api.WithResponseValidation()}, true},
+		{"undecodable success", func(w http.ResponseWriter, r *http.Request, _ int) {
+			writeJSON(w, 200, `{"integrations":[{"id":"`+strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")+`"}]}`)
+		}, nil, []api.Option{bearer}, true},
+		{"huge body", hugeBody(200, api.MaxResponseBodyBytes+1), nil, []api.Option{bearer}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFakeTorq(t, tt.apiAnswer, tt.tokenAnswer)
+			c := f.client(t, newFakeClock(), append(tt.opts, api.WithRetry(api.RetryPolicy{MaxAttempts: 2}))...)
+			_, err := c.ListIntegrations(context.Background(), api.ListIntegrationsParams{TypeID: "webhook"})
+			if err == nil {
+				t.Fatal("no error")
+			}
+			texts := []string{err.Error(), fmt.Sprintf("%v", err), fmt.Sprintf("%+v", err), fmt.Sprintf("%s", err)}
+			var e *api.Error
+			if errors.As(err, &e) {
+				texts = append(texts, e.Message, string(e.Body), fmt.Sprint(e.Details))
+			}
+			for _, text := range texts {
+				for _, secret := range []string{leakSecret, leakToken, leakAccess} {
+					if strings.Contains(text, secret) {
+						t.Errorf("secret %q appears in %q", secret, text)
+					}
+				}
+			}
+		})
+	}
+	t.Run("transport error", func(t *testing.T) {
+		t.Parallel()
+		rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			return nil, errors.New("proxy refused " + r.Header.Get("Authorization"))
+		})
+		c, err := api.NewClient(bearer, api.WithHTTPClient(&http.Client{Transport: rt}), api.WithRetry(api.RetryPolicy{MaxAttempts: 1}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.ListIntegrations(context.Background(), api.ListIntegrationsParams{})
+		if err == nil || strings.Contains(fmt.Sprintf("%+v", err), leakToken) || !strings.Contains(err.Error(), "[REDACTED]") {
+			t.Fatalf("error = %v, want the token redacted", err)
+		}
+	})
+}
