@@ -94,6 +94,7 @@ type Stub struct {
 	auth    *auth.Authenticator
 	op      *validate.Operation
 	handler http.Handler // routing and everything below it
+	list    http.Handler // the list route below routing
 	api     http.Handler // the generated handler for ListIntegrations
 
 	data     atomic.Pointer[snapshot]
