@@ -189,8 +189,12 @@ func benchTable(sums []benchSummary) string {
 	b.WriteString("|---|---|--:|--:|--:|--:|--:|\n")
 	for _, s := range sums {
 		per := "-"
-		if s.N > 0 {
-			per = fmt.Sprintf("%.2f", s.UsPerItem())
+		switch u := s.UsPerItem(); {
+		case s.N <= 0:
+		case u < 0.1:
+			per = fmt.Sprintf("%.4f", u)
+		default:
+			per = fmt.Sprintf("%.2f", u)
 		}
 		n := "-"
 		if s.N > 0 {

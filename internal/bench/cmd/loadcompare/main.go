@@ -55,6 +55,7 @@ type config struct {
 	prismVersion     string
 	fixtureSize      int
 	stubPkg          string
+	nice             int
 	rounds           int
 	logDestination   string
 }
@@ -97,7 +98,8 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&cfg.readyRuns, "ready-runs", 5, "starts of the stub timed to its first 200 from /healthz (median reported)")
 	fs.StringVar(&cfg.prismVersion, "prism-version", "5.16.0", "@stoplight/prism-cli version, installed under .cache when missing")
 	fs.IntVar(&cfg.fixtureSize, "fixture-size", 1000, "integrations in the generated fixture file")
-	fs.IntVar(&cfg.rounds, "rounds", 2, "measured wrk runs per server; the one with the most requests/s is kept (the machine may be shared)")
+	fs.IntVar(&cfg.rounds, "rounds", 3, "measured wrk runs per server, alternating between the stub and the limit; the one with the most requests/s is kept (the machine may be shared)")
+	fs.IntVar(&cfg.nice, "nice", -15, "niceness of the servers and wrk when run as root (0: leave it), so other work on the machine disturbs the measurement less")
 	fs.StringVar(&cfg.stubPkg, "stub-pkg", "./cmd/torq-stub", "package of the stub binary under test")
 	fs.StringVar(&cfg.logDestination, "server-log", "file", `where the servers' output goes: "file" (one per run in the temp dir) or "null" (/dev/null)`)
 	if err := fs.Parse(args); err != nil {
@@ -174,7 +176,7 @@ func run(ctx context.Context, cfg config, sup *supervisor, stdout, stderr io.Wri
 		return err
 	}
 
-	rep := &report{cfg: cfg, started: started.UTC()}
+	rep := &report{cfg: cfg, started: started.UTC(), niced: len(r.nicePrefix()) > 0}
 	rep.machine = machineInfo(ctx)
 	if !cfg.skipGoBench {
 		if rep.benches, rep.benchRaw, err = r.goBenchmarks(ctx); err != nil {
@@ -186,19 +188,11 @@ func run(ctx context.Context, cfg config, sup *supervisor, stdout, stderr io.Wri
 		return err
 	}
 
-	stubDefault, err := r.loadStub(ctx, "torq-stub", "default data", nil)
+	stubDefault, limitDefault, err := r.loadPair(ctx, "default data", nil)
 	if err != nil {
 		return err
 	}
-	limitDefault, err := r.loadLimit(ctx, "limit", "default data's bytes", stubDefault)
-	if err != nil {
-		return err
-	}
-	stubBig, err := r.loadStub(ctx, "torq-stub", fmt.Sprintf("%s integrations (fixture file)", commas(cfg.fixtureSize)), []string{"--fixtures", fixtures})
-	if err != nil {
-		return err
-	}
-	limitBig, err := r.loadLimit(ctx, "limit", fmt.Sprintf("%s integrations' bytes", commas(cfg.fixtureSize)), stubBig)
+	stubBig, limitBig, err := r.loadPair(ctx, fmt.Sprintf("%s integrations (fixture file)", commas(cfg.fixtureSize)), []string{"--fixtures", fixtures})
 	if err != nil {
 		return err
 	}
@@ -206,7 +200,7 @@ func run(ctx context.Context, cfg config, sup *supervisor, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
-	rep.rows = []row{limitDefault.row, stubDefault.row, limitBig.row, stubBig.row, prism}
+	rep.rows = []row{limitDefault, stubDefault, limitBig, stubBig, prism}
 	rep.stubDefault, rep.limitDefault = &rep.rows[1], &rep.rows[0]
 	rep.stubBig, rep.limitBig = &rep.rows[3], &rep.rows[2]
 	rep.prism = &rep.rows[4]
@@ -388,7 +382,7 @@ func (r *runner) startServer(ctx context.Context, name string, argv []string, en
 		return nil, err
 	}
 	defer logFile.Close() // the child holds its own descriptor
-	full := append([]string{"taskset", "-c", strconv.Itoa(r.cfg.serverCore)}, argv...)
+	full := append(r.nicePrefix(), append([]string{"taskset", "-c", strconv.Itoa(r.cfg.serverCore)}, argv...)...)
 	cmd := exec.Command(full[0], full[1:]...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.Env = append(os.Environ(), env...)
@@ -405,6 +399,16 @@ func (r *runner) startServer(ctx context.Context, name string, argv []string, en
 		return nil, fmt.Errorf("%s: %w%s", name, err, tail(logPath))
 	}
 	return s, nil
+}
+
+// nicePrefix is the command prefix giving servers and wrk the configured
+// niceness; empty when it is 0 or the run is not root (only root may lower
+// niceness).
+func (r *runner) nicePrefix() []string {
+	if r.cfg.nice == 0 || (r.cfg.nice < 0 && os.Geteuid() != 0) {
+		return nil
+	}
+	return []string{"nice", "-n", strconv.Itoa(r.cfg.nice)}
 }
 
 // tail returns the end of a log file for an error message.
@@ -424,6 +428,11 @@ func healthz(base string) (string, http.Header) { return base + "/healthz", nil 
 // stubArgv is the stub's command line with default flags but the address.
 func (r *runner) stubArgv(port int, extra []string) []string {
 	return append([]string{r.stubBin, "--addr", fmt.Sprintf("127.0.0.1:%d", port)}, extra...)
+}
+
+// wrk is wrkArgs with the configured niceness.
+func (r *runner) wrk(conns int, d time.Duration, token, url string) []string {
+	return append(r.nicePrefix(), wrkArgs(r.cfg.loadCore, conns, d, token, url)...)
 }
 
 // goEnv pins a Go server's scheduler to the one core it runs on.
@@ -449,83 +458,72 @@ func (r *runner) readiness(ctx context.Context) ([]time.Duration, error) {
 	return out, nil
 }
 
-// measured is a row plus what the limit needs to reproduce the response.
-type measured struct {
-	row
-	body   []byte
-	header http.Header
-}
-
-// loadStub runs the stub with extra flags under wrk.
-func (r *runner) loadStub(ctx context.Context, name, data string, extra []string) (measured, error) {
+// loadPair starts the stub (with extra flags) and the limit serving the
+// very bytes and headers the stub answered, both pinned to the server core,
+// and measures them in alternating rounds, so that whatever else the
+// machine does falls on both alike.
+func (r *runner) loadPair(ctx context.Context, data string, extra []string) (stubRow, limitRow row, err error) {
 	port, err := freePort()
 	if err != nil {
-		return measured{}, err
+		return row{}, row{}, err
 	}
-	s, err := r.startServer(ctx, name, r.stubArgv(port, extra), goEnv, healthz, port, 10*time.Second)
+	st, err := r.startServer(ctx, "torq-stub", r.stubArgv(port, extra), goEnv, healthz, port, 10*time.Second)
 	if err != nil {
-		return measured{}, err
+		return row{}, row{}, err
 	}
-	defer r.sup.stop(s.c, 5*time.Second)
-	body, header, err := r.fetch(ctx, s.base)
+	defer r.sup.stop(st.c, 5*time.Second)
+	body, header, err := r.fetch(ctx, st.base)
 	if err != nil {
-		return measured{}, fmt.Errorf("%s: %w", name, err)
+		return row{}, row{}, fmt.Errorf("torq-stub: %w", err)
 	}
-	m := measured{body: body, header: header}
-	m.row, err = r.load(ctx, s, data, len(body))
-	if err != nil {
-		return measured{}, err
-	}
-	if fi, err := os.Stat(s.logPath); err == nil && s.logPath != os.DevNull {
-		m.row.logBytes = fi.Size()
-	}
-	return m, nil
-}
 
-// loadLimit serves the bytes (and headers) the stub answered from the
-// limit server and runs wrk against it.
-func (r *runner) loadLimit(ctx context.Context, name, data string, from measured) (measured, error) {
-	bodyFile := filepath.Join(r.tmp, fmt.Sprintf("body-%d.json", len(from.body)))
-	if err := os.WriteFile(bodyFile, from.body, 0o600); err != nil {
-		return measured{}, err
+	bodyFile := filepath.Join(r.tmp, fmt.Sprintf("body-%d.json", len(body)))
+	if err := os.WriteFile(bodyFile, body, 0o600); err != nil {
+		return row{}, row{}, err
 	}
 	argv := []string{r.limitBin, "--body", bodyFile}
-	for _, k := range sortedKeys(from.header) {
+	for _, k := range sortedKeys(header) {
 		if k == "Date" || k == "Content-Length" {
 			continue
 		}
-		for _, v := range from.header[k] {
+		for _, v := range header[k] {
 			argv = append(argv, "--header", k+": "+v)
 		}
 	}
-	if from.header.Get("Content-Length") == "" {
+	if header.Get("Content-Length") == "" {
 		argv = append(argv, "--no-content-length")
 	}
-	port, err := freePort()
-	if err != nil {
-		return measured{}, err
+	if port, err = freePort(); err != nil {
+		return row{}, row{}, err
 	}
 	argv = append(argv, "--addr", fmt.Sprintf("127.0.0.1:%d", port))
-	s, err := r.startServer(ctx, name, argv, goEnv, healthz, port, 10*time.Second)
+	lim, err := r.startServer(ctx, "limit", argv, goEnv, healthz, port, 10*time.Second)
 	if err != nil {
-		return measured{}, err
+		return row{}, row{}, err
 	}
-	defer r.sup.stop(s.c, 5*time.Second)
-	body, header, err := r.fetch(ctx, s.base)
+	defer r.sup.stop(lim.c, 5*time.Second)
+	limBody, limHeader, err := r.fetch(ctx, lim.base)
 	if err != nil {
-		return measured{}, fmt.Errorf("%s: %w", name, err)
+		return row{}, row{}, fmt.Errorf("limit: %w", err)
 	}
-	if !bytes.Equal(body, from.body) {
-		return measured{}, fmt.Errorf("%s: serves %d bytes, not the stub's %d", name, len(body), len(from.body))
+	if !bytes.Equal(limBody, body) {
+		return row{}, row{}, fmt.Errorf("limit: serves %d bytes, not the stub's %d", len(limBody), len(body))
 	}
 	for _, k := range []string{"Content-Type", "Content-Length"} {
-		if header.Get(k) != from.header.Get(k) {
-			return measured{}, fmt.Errorf("%s: %s %q, the stub sent %q", name, k, header.Get(k), from.header.Get(k))
+		if limHeader.Get(k) != header.Get(k) {
+			return row{}, row{}, fmt.Errorf("limit: %s %q, the stub sent %q", k, limHeader.Get(k), header.Get(k))
 		}
 	}
-	m := measured{body: body, header: header}
-	m.row, err = r.load(ctx, s, data, len(body))
-	return m, err
+
+	rows, err := r.measure(ctx, []*server{lim, st}, data, len(body))
+	if err != nil {
+		return row{}, row{}, err
+	}
+	rows[0].data = "the stub's bytes, " + data
+	if fi, err := os.Stat(st.logPath); err == nil && st.logPath != os.DevNull {
+		rows[1].logBytes = fi.Size()
+	}
+	return rows[1], rows[0], nil
 }
 
 // loadPrism runs Prism mocking openapi.yaml (static examples) under wrk.
@@ -548,7 +546,11 @@ func (r *runner) loadPrism(ctx context.Context) (row, error) {
 	if err != nil {
 		return row{}, fmt.Errorf("%s: %w", name, err)
 	}
-	return r.load(ctx, s, "contract's 200 example", len(body))
+	rows, err := r.measure(ctx, []*server{s}, "contract's 200 example", len(body))
+	if err != nil {
+		return row{}, err
+	}
+	return rows[0], nil
 }
 
 // fetch GETs the list once with the token and returns its body and headers;
@@ -574,30 +576,44 @@ func (r *runner) fetch(ctx context.Context, base string) ([]byte, http.Header, e
 	return body, resp.Header, nil
 }
 
-// load warms s up, runs the measured wrk, and reads s's peak RSS.
-func (r *runner) load(ctx context.Context, s *server, data string, bodyLen int) (row, error) {
-	url := s.base + r.cfg.path
-	r.logf("%s (%s, %d-byte body): warm-up %s, then %s at %d connections", s.name, data, bodyLen, r.cfg.warmup, r.cfg.duration, r.cfg.conns)
-	if _, err := runWrk(ctx, r.sup, wrkArgs(r.cfg.loadCore, r.cfg.conns, r.cfg.warmup, r.cfg.token, url), r.cfg.warmup); err != nil {
-		return row{}, fmt.Errorf("%s warm-up: %w", s.name, err)
+// measure warms every server up, then runs rounds of measured wrk runs,
+// one per server per round in alternating order, keeping each server's
+// run with the most requests/s, and reads each server's peak RSS.
+func (r *runner) measure(ctx context.Context, servers []*server, data string, bodyLen int) ([]row, error) {
+	best := make([]wrkResult, len(servers))
+	for _, s := range servers {
+		r.logf("%s (%s, %d-byte body): warm-up %s", s.name, data, bodyLen, r.cfg.warmup)
+		if _, err := runWrk(ctx, r.sup, r.wrk(r.cfg.conns, r.cfg.warmup, r.cfg.token, s.base+r.cfg.path), r.cfg.warmup); err != nil {
+			return nil, fmt.Errorf("%s warm-up: %w", s.name, err)
+		}
 	}
-	var res wrkResult
-	for i := range max(1, r.cfg.rounds) {
-		got, err := runWrk(ctx, r.sup, wrkArgs(r.cfg.loadCore, r.cfg.conns, r.cfg.duration, r.cfg.token, url), r.cfg.duration)
+	for round := range max(1, r.cfg.rounds) {
+		for j := range servers {
+			i := j
+			if round%2 == 1 {
+				i = len(servers) - 1 - j
+			}
+			s := servers[i]
+			got, err := runWrk(ctx, r.sup, r.wrk(r.cfg.conns, r.cfg.duration, r.cfg.token, s.base+r.cfg.path), r.cfg.duration)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", s.name, err)
+			}
+			r.logf("%s round %d: %.0f req/s, p50 %s, p99 %s", s.name, round+1, got.RPS, got.P50, got.P99)
+			if got.RPS > best[i].RPS {
+				best[i] = got
+			}
+		}
+	}
+	rows := make([]row, len(servers))
+	for i, s := range servers {
+		hwm, err := treeStatusKB(s.c.pid(), "VmHWM")
 		if err != nil {
-			return row{}, fmt.Errorf("%s: %w", s.name, err)
+			return nil, fmt.Errorf("%s: peak RSS: %w", s.name, err)
 		}
-		r.logf("%s round %d: %.0f req/s, p50 %s, p99 %s", s.name, i+1, got.RPS, got.P50, got.P99)
-		if got.RPS > res.RPS {
-			res = got
-		}
+		rows[i] = row{server: s.name, data: data, bodyLen: bodyLen, wrk: best[i], peakKB: hwm, ready: s.ready}
+		r.logf("%s: best %.0f req/s, p50 %s, p99 %s, peak RSS %.1f MB, ready in %s", s.name, best[i].RPS, best[i].P50, best[i].P99, rows[i].peakMB(), s.ready.Round(time.Microsecond))
 	}
-	hwm, err := treeStatusKB(s.c.pid(), "VmHWM")
-	if err != nil {
-		return row{}, fmt.Errorf("%s: peak RSS: %w", s.name, err)
-	}
-	r.logf("%s: %.0f req/s, p50 %s, p99 %s, peak RSS %.1f MB, ready in %s", s.name, res.RPS, res.P50, res.P99, float64(hwm)*1024/1e6, s.ready.Round(time.Microsecond))
-	return row{server: s.name, data: data, bodyLen: bodyLen, wrk: res, peakKB: hwm, ready: s.ready}, nil
+	return rows, nil
 }
 
 // soak runs wrk against the stub with the default data for the soak length,
@@ -613,7 +629,7 @@ func (r *runner) soak(ctx context.Context) (soakResult, error) {
 	}
 	defer r.sup.stop(s.c, 5*time.Second)
 	r.logf("soak: %s against torq-stub (default data), RSS every second", r.cfg.soak)
-	args := wrkArgs(r.cfg.loadCore, r.cfg.conns, r.cfg.soak, r.cfg.token, s.base+r.cfg.path)
+	args := r.wrk(r.cfg.conns, r.cfg.soak, r.cfg.token, s.base+r.cfg.path)
 	cmd := exec.Command(args[0], args[1:]...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

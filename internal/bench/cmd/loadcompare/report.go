@@ -76,6 +76,7 @@ func newSoakResult(kb []int64, length time.Duration, w wrkResult, peakKB int64) 
 // report is everything one run measured.
 type report struct {
 	cfg      config
+	niced    bool
 	started  time.Time
 	elapsed  time.Duration
 	machine  machine
@@ -156,9 +157,12 @@ func (rep *report) markdown() string {
 	fmt.Fprintf(&b, "# Performance: `make bench`\n\n")
 	fmt.Fprintf(&b, "Measured %s UTC in %s. Machine: %d cores (`nproc`), %s; %s; %s; %s; Node.js %s; commit %s.\n\n",
 		rep.started.Format("2006-01-02 15:04"), rep.elapsed.Round(time.Second), m.nproc, m.cpu, m.kernel, m.goVersion, m.wrk, m.node, m.commit)
-	fmt.Fprintf(&b, "Each server is pinned to core %d (Go servers with `GOMAXPROCS=1`), wrk to core %d: `taskset -c %d wrk -t1 -c%d -d%s --latency -H 'Authorization: Bearer %s' http://127.0.0.1:PORT%s`, after a %s warm-up; of %d such runs per server the one with the most requests/s is shown. Peak RSS is the server's `VmHWM` after its runs; ready is the time from starting the process to its first 200 (`/healthz`; Prism, which has none, on the list path).\n\n",
+	fmt.Fprintf(&b, "Each server is pinned to core %d (Go servers with `GOMAXPROCS=1`), wrk to core %d: `taskset -c %d wrk -t1 -c%d -d%s --latency -H 'Authorization: Bearer %s' http://127.0.0.1:PORT%s`, after a %s warm-up; the stub and the limit serving its bytes run side by side and are measured in %d alternating rounds, and each server's round with the most requests/s is shown. Peak RSS is the server's `VmHWM` after its runs; ready is the time from starting the process to its first 200 (`/healthz`; Prism, which has none, on the list path).\n\n",
 		rep.cfg.serverCore, rep.cfg.loadCore, rep.cfg.loadCore, rep.cfg.conns, wrkDuration(rep.cfg.duration), rep.cfg.token, rep.cfg.path, rep.cfg.warmup, max(1, rep.cfg.rounds))
 
+	if rep.niced {
+		fmt.Fprintf(&b, "Servers and wrk run at niceness %d, so that other work on the machine disturbs them less.\n\n", rep.cfg.nice)
+	}
 	b.WriteString("## Load\n\n")
 	b.WriteString("| server | data | body | requests/s | p50 | p99 | peak RSS | ready | stub/limit | stub/Prism |\n")
 	b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
