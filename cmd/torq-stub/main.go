@@ -325,7 +325,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if o.logFormat == "json" {
 		handler = slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level})
 	} else {
-		handler = slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: level})
+		handler = newFastTextHandler(logOut, level)
 	}
 	logger := slog.New(handler)
 
