@@ -98,7 +98,7 @@ func newFlagSet(o *options, out io.Writer) *flag.FlagSet {
 	fs.Float64Var(&o.rateLimit, "rate-limit", 0, "requests per second allowed per token (`N`, token bucket; Torq's is 50); 0 is off")
 	fs.StringVar(&o.validate, "validate-responses", string(stub.ValidateStrict), "`mode` for responses that break the contract: strict (500), warn (log), off")
 	fs.StringVar(&o.logFormat, "log-format", "text", "request log `format`: text or json (to stderr)")
-	fs.BoolVar(&o.quiet, "quiet", false, "no request log and a one-line banner (warnings and errors are still logged)")
+	fs.BoolVar(&o.quiet, "quiet", false, "no request lines and a one-line banner (warnings, errors, reloads are still logged)")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.Usage = func() {}
 	return fs
@@ -317,17 +317,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	logOut := newLogWriter(stderr)
 	defer logOut.Close()
-	level := slog.LevelInfo
-	if o.quiet {
-		level = slog.LevelWarn
+	newHandler := func(level slog.Level) slog.Handler {
+		if o.logFormat == "json" {
+			return slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level})
+		}
+		return newFastTextHandler(logOut, level)
 	}
-	var handler slog.Handler
-	if o.logFormat == "json" {
-		handler = slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level})
-	} else {
-		handler = newFastTextHandler(logOut, level)
-	}
+	// The program's own messages (reload, shutdown) are always logged;
+	// --quiet silences the stub's request lines only.
+	handler := newHandler(slog.LevelInfo)
 	logger := slog.New(handler)
+	stubLogger := logger
+	if o.quiet {
+		stubLogger = slog.New(newHandler(slog.LevelWarn))
+	}
 
 	cfg := stub.Config{
 		FixturesFile: o.fixtures,
@@ -343,7 +346,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		ErrorRate:         o.errorRate,
 		RateLimit:         o.rateLimit,
 		ValidateResponses: stub.ResponseValidation(o.validate),
-		Logger:            logger,
+		Logger:            stubLogger,
 	}
 	if o.signingKey != "" {
 		cfg.Auth.SigningKey = []byte(o.signingKey)
@@ -381,16 +384,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		case <-hup:
 			if o.fixtures == "" {
-				logger.Warn("SIGHUP: no --fixtures file to reload; serving the embedded data")
+				logger.Info("SIGHUP: no --fixtures file to reload; serving the embedded data")
 				continue
 			}
 			if err := s.Reload(); err != nil {
 				logger.Error("reload failed; the old data stays", "error", err.Error())
 				continue
 			}
-			logger.Warn("reloaded", "fixtures", o.fixtures, "integrations", s.Len())
+			logger.Info("reloaded", "fixtures", o.fixtures, "integrations", s.Len())
 		case <-ctx.Done():
-			logger.Warn("shutting down")
+			logger.Info("shutting down")
 			shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second+o.latency.max)
 			err := srv.Shutdown(shutCtx)
 			cancel()

@@ -229,7 +229,7 @@ func TestReloadOnSIGHUP(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stdout, stderr syncBuffer
-	base := start(t, []string{"--addr", "127.0.0.1:0", "--fixtures", path}, &stdout, &stderr)
+	base := start(t, []string{"--addr", "127.0.0.1:0", "--fixtures", path, "--quiet"}, &stdout, &stderr)
 	count := func() int {
 		_, body := getList(t, base+"/public/v1alpha/integrations", auth.DemoToken)
 		var l struct{ Integrations []json.RawMessage }
@@ -265,6 +265,12 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	hupAndWait("reload failed")
 	if n := count(); n != 2 {
 		t.Fatalf("after a bad reload %d integrations, want the old 2", n)
+	}
+	if strings.Contains(stderr.String(), "msg=request") {
+		t.Errorf("--quiet logged request lines:\n%s", stderr.String())
+	}
+	if lines := strings.Count(stdout.String(), "\n"); lines != 1 {
+		t.Errorf("--quiet banner has %d lines:\n%s", lines, stdout.String())
 	}
 }
 
