@@ -354,7 +354,13 @@ type ListIntegrationsParams struct {
 // Any HTTP answer other than 2xx is an *Error; a response that breaks the
 // contract, with WithResponseValidation, is a *ContractError.
 func (c *Client) ListIntegrations(ctx context.Context, params ListIntegrationsParams) ([]Integration, error) {
-	resp, err := c.gen.ListIntegrationsWithResponse(ctx, &generated.ListIntegrationsParams{TypeID: params.TypeID})
+	// The generated code sends type_id= even when empty, which the API
+	// rejects; no TypeID means no query at all.
+	var p *generated.ListIntegrationsParams
+	if params.TypeID != "" {
+		p = &generated.ListIntegrationsParams{TypeID: params.TypeID}
+	}
+	resp, err := c.gen.ListIntegrationsWithResponse(ctx, p)
 	if err != nil {
 		var de *doerError
 		if errors.As(err, &de) {

@@ -103,7 +103,12 @@ func TestRegionURLs(t *testing.T) {
 			if _, err := c.ListIntegrations(context.Background(), api.ListIntegrationsParams{TypeID: "slack"}); err != nil {
 				t.Fatal(err)
 			}
-			want := []string{"POST " + tt.wantTk + " ua=", "GET " + tt.wantAPI + " ua=ua-test"}
+			if _, err := c.ListIntegrations(context.Background(), api.ListIntegrationsParams{}); err != nil {
+				t.Fatal(err)
+			}
+			// No TypeID: no query at all (type_id= is refused by the API).
+			want := []string{"POST " + tt.wantTk + " ua=", "GET " + tt.wantAPI + " ua=ua-test",
+				"GET " + strings.TrimSuffix(tt.wantAPI, "?type_id=slack") + " ua=ua-test"}
 			if fmt.Sprint(seen) != fmt.Sprint(want) {
 				t.Errorf("requests = %q, want %q", seen, want)
 			}
