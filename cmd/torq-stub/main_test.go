@@ -329,3 +329,33 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Error("the server still answers after shutdown")
 	}
 }
+
+func TestJSONLog(t *testing.T) {
+	var stdout, stderr syncBuffer
+	base := start(t, []string{"--addr", "127.0.0.1:0", "--log-format", "json"}, &stdout, &stderr)
+	req, _ := http.NewRequest("GET", base+"/healthz", nil)
+	req.Header.Set("X-Request-Id", "json-1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(stderr.String(), "json-1") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no request line: %q", stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	var line struct {
+		Msg, Method, Path string
+		Status            int
+		RequestID         string `json:"request_id"`
+	}
+	if err := json.Unmarshal([]byte(strings.TrimSpace(stderr.String())), &line); err != nil {
+		t.Fatalf("not one JSON line: %v: %q", err, stderr.String())
+	}
+	if line.Msg != "request" || line.Method != "GET" || line.Path != "/healthz" || line.Status != 200 || line.RequestID != "json-1" {
+		t.Errorf("%+v", line)
+	}
+}
