@@ -4,6 +4,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,9 +47,12 @@ func (s *Stub) serveAPI(w http.ResponseWriter, r *http.Request) {
 
 // ---- Prefer: code=NNN ----
 
-// PreferCodes are the HTTP statuses `Prefer: code=NNN` can force: every
-// status grpc-gateway's code table yields. 200 asks for the normal answer.
-var PreferCodes = []int{200, 400, 401, 403, 404, 409, 429, 499, 500, 501, 503, 504}
+// PreferCodes returns the HTTP statuses `Prefer: code=NNN` can force:
+// every status grpc-gateway's code table yields. 200 asks for the normal
+// answer.
+func PreferCodes() []int { return slices.Clone(preferCodes) }
+
+var preferCodes = []int{200, 400, 401, 403, 404, 409, 429, 499, 500, 501, 503, 504}
 
 // RetryAfter is the delay a forced 429 asks for.
 const RetryAfter = time.Second
@@ -100,8 +104,8 @@ func unavailable() *rpcstatus.Error {
 }
 
 var preferSupported = func() string {
-	s := make([]string, len(PreferCodes))
-	for i, c := range PreferCodes {
+	s := make([]string, len(preferCodes))
+	for i, c := range preferCodes {
 		s[i] = strconv.Itoa(c)
 	}
 	return strings.Join(s, ", ")

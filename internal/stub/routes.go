@@ -119,6 +119,7 @@ func (s *Stub) serveLogged(w http.ResponseWriter, r *http.Request) {
 	lw := logWriterPool.Get().(*logWriter)
 	lw.ResponseWriter, lw.status = w, 0
 	defer func() {
+		abort := false
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
 				panic(p)
@@ -131,16 +132,18 @@ func (s *Stub) serveLogged(w http.ResponseWriter, r *http.Request) {
 				slog.String("stack", string(debug.Stack())))
 			if lw.status != 0 {
 				// The answer is on its way; only dropping the connection
-				// can tell the client it is broken.
-				panic(http.ErrAbortHandler)
-			}
-			h := w.Header()
-			for k := range h {
-				if k != "X-Request-Id" {
-					delete(h, k)
+				// (below, once the request is logged) can tell the client
+				// it is broken.
+				abort = true
+			} else {
+				h := w.Header()
+				for k := range h {
+					if k != "X-Request-Id" {
+						delete(h, k)
+					}
 				}
+				rpcstatus.Write(lw, &rpcstatus.Error{Code: rpcstatus.Internal, Message: "Internal error."})
 			}
-			rpcstatus.Write(lw, &rpcstatus.Error{Code: rpcstatus.Internal, Message: "Internal error."})
 		}
 		if h := s.log.Handler(); h.Enabled(r.Context(), slog.LevelInfo) {
 			// The record is handed to the handler directly: Logger.LogAttrs
@@ -157,6 +160,9 @@ func (s *Stub) serveLogged(w http.ResponseWriter, r *http.Request) {
 		}
 		lw.ResponseWriter = nil
 		logWriterPool.Put(lw)
+		if abort {
+			panic(http.ErrAbortHandler)
+		}
 	}()
 	if p := r.URL.Path; p == "" || p[0] != '/' || (p != "/" && path.Clean(p) != p) {
 		// ServeMux would redirect an unclean path with an HTML body; the

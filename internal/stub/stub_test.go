@@ -278,7 +278,7 @@ func TestExpiredToken(t *testing.T) {
 // TestPrefer forces every supported status, in order after auth.
 func TestPrefer(t *testing.T) {
 	s := newStub(t, Config{Auth: auth.Config{DeniedTokens: []string{"denied-token"}}})
-	for _, code := range PreferCodes {
+	for _, code := range PreferCodes() {
 		t.Run(itoa(code), func(t *testing.T) {
 			w := get(t, s, "/public/v1alpha/integrations", "Prefer", "code="+itoa(code))
 			if w.Code != code {
@@ -667,4 +667,35 @@ func TestConfigErrors(t *testing.T) {
 			t.Errorf("NewHandler(%+v): want an error", cfg)
 		}
 	}
+}
+
+// TestPanicAfterWriting: a panic once the answer has started cannot change
+// it; the connection is dropped (http.ErrAbortHandler) and the request is
+// still logged.
+func TestPanicAfterWriting(t *testing.T) {
+	var logs syncBuffer
+	s := newStub(t, Config{ValidateResponses: ValidateOff, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	s.listHook = func(context.Context, generated.ListIntegrationsRequestObject) (generated.ListIntegrationsResponseObject, error) {
+		return panicAfterWrite{}, nil
+	}
+	r := httptest.NewRequest("GET", "/public/v1alpha/integrations", nil)
+	r.Header.Set("Authorization", demoAuth)
+	defer func() {
+		if p := recover(); p != http.ErrAbortHandler {
+			t.Errorf("recovered %v, want http.ErrAbortHandler", p)
+		}
+		for _, want := range []string{"msg=panic", "msg=request", "status=200"} {
+			if !strings.Contains(logs.String(), want) {
+				t.Errorf("log lacks %q:\n%s", want, logs.String())
+			}
+		}
+	}()
+	s.ServeHTTP(httptest.NewRecorder(), r)
+}
+
+type panicAfterWrite struct{}
+
+func (panicAfterWrite) VisitListIntegrationsResponse(w http.ResponseWriter) error {
+	w.WriteHeader(http.StatusOK)
+	panic("half way")
 }
