@@ -68,7 +68,13 @@ const DefaultUserAgent = "torq-integrations-go"
 const RateLimitTorq = 50
 
 // RetryPolicy says how a call is retried after HTTP 429, 502, 503, 504 or a
-// transport error. Zero fields take the defaults.
+// transport error (other answers, and an ended context, are not retried).
+// Zero fields take the defaults.
+//
+// A wait never runs past the context's deadline: when the next attempt would
+// start after it, the call ends at once with the last answer's *Error (or
+// the last transport error, wrapped). When the context is cancelled during
+// a wait, the error wraps the context's error.
 type RetryPolicy struct {
 	// MaxAttempts is the number of attempts, the first included (default
 	// 3); 1 turns retries off.
@@ -77,7 +83,8 @@ type RetryPolicy struct {
 	// 100ms); each further attempt doubles it, up to MaxBackoff. The wait is
 	// drawn uniformly from [0, bound] ("full jitter").
 	InitialBackoff time.Duration
-	// MaxBackoff caps the backoff bound (default 2s).
+	// MaxBackoff caps the backoff bound (default 2s). Applies to the
+	// client's own backoff, not to a wait the server asks for.
 	MaxBackoff time.Duration
 	// MaxRetryAfter is the longest wait the server may ask for with
 	// Retry-After or a google.rpc.RetryInfo detail (default 30s). If it asks

@@ -662,3 +662,84 @@ func TestRateLimiterWaitsBeforeEveryAttempt(t *testing.T) {
 		t.Errorf("%d calls, %d waits; want 4, 4 (three calls, one retried)", apiCalls, lim.waits.Load())
 	}
 }
+
+func TestExplicitURLsWinOverRegion(t *testing.T) {
+	t.Parallel()
+	f := newFakeTorq(t, listOK, tokenOK(func(int) string { return "at-1" }, 3600))
+	// WithRegion after WithBaseURL/WithTokenURL does not undo them.
+	c, err := api.NewClient(api.WithBaseURL(f.base()), api.WithTokenURL(f.tokenURL()), api.WithRegion(api.RegionEU),
+		api.WithClientCredentials("id", "secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ListIntegrations(context.Background(), api.ListIntegrationsParams{}); err != nil {
+		t.Fatal(err)
+	}
+	if apiCalls, tokenCalls, _ := f.counts(); apiCalls != 1 || tokenCalls != 1 {
+		t.Errorf("api %d, token %d; want 1, 1", apiCalls, tokenCalls)
+	}
+}
+
+// failingLimiter refuses to wait, as rate.Limiter does when the context's
+// deadline comes before the next slot.
+type failingLimiter struct{ waits atomic.Int32 }
+
+func (l *failingLimiter) Wait(context.Context) error {
+	l.waits.Add(1)
+	return errors.New("rate: Wait(n=1) would exceed context deadline")
+}
+
+func TestRateLimiterRefusalIsNotRetried(t *testing.T) {
+	t.Parallel()
+	f := newFakeTorq(t, listOK, nil)
+	lim := &failingLimiter{}
+	_, err := f.client(t, newFakeClock(), api.WithBearerToken("tok-123456"), api.WithLimiter(lim)).
+		ListIntegrations(context.Background(), api.ListIntegrationsParams{})
+	if err == nil || !strings.HasPrefix(err.Error(), "torq: rate limit: ") {
+		t.Fatalf("error = %v", err)
+	}
+	if apiCalls, _, _ := f.counts(); apiCalls != 0 || lim.waits.Load() != 1 {
+		t.Errorf("%d calls, %d waits; want 0, 1", apiCalls, lim.waits.Load())
+	}
+}
+
+func TestSmallMaxRetryAfterKeepsBackoff(t *testing.T) {
+	t.Parallel()
+	f := newFakeTorq(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		if n == 1 {
+			writeJSON(w, 503, `{"code":14,"message":"later","details":[]}`)
+			return
+		}
+		listOK(w, r, n)
+	}, nil)
+	clk := newFakeClock()
+	c := f.client(t, clk, api.WithBearerToken("tok-123456"), api.WithRand(func(n int64) int64 { return n - 1 }),
+		api.WithRetry(api.RetryPolicy{InitialBackoff: time.Second, MaxRetryAfter: time.Millisecond}))
+	if _, err := c.ListIntegrations(context.Background(), api.ListIntegrationsParams{}); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(clk.Slept()) != "[1s]" {
+		t.Errorf("slept %v, want [1s]: MaxRetryAfter bounds server waits only", clk.Slept())
+	}
+}
+
+func TestTransportErrorNotRetriedPastTheDeadline(t *testing.T) {
+	t.Parallel()
+	rt := roundTripFunc(func(*http.Request) (*http.Response, error) { return nil, errors.New("connection reset by peer") })
+	deadline := time.Now().Add(5 * time.Second)
+	clk := &fakeClock{now: deadline.Add(-50 * time.Millisecond)} // 50ms left, the backoff is 100ms
+	c, err := api.NewClient(api.WithBearerToken("tok-123456"), api.WithHTTPClient(&http.Client{Transport: rt}),
+		api.WithSleep(clk.Sleep), api.WithClock(clk.Now), api.WithRand(func(n int64) int64 { return n - 1 }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	_, err = c.ListIntegrations(ctx, api.ListIntegrationsParams{})
+	if err == nil || !strings.Contains(err.Error(), "gave up after 1 attempts") || !strings.Contains(err.Error(), "connection reset by peer") {
+		t.Fatalf("error = %v, want the last transport error, wrapped", err)
+	}
+	if len(clk.Slept()) != 0 {
+		t.Errorf("slept %v past the deadline", clk.Slept())
+	}
+}

@@ -128,7 +128,8 @@ func (d *doer) clean(err error) error {
 			ce *ContractError
 			re *retryError
 		)
-		if errors.As(ue.Err, &ae) || errors.As(ue.Err, &ce) || errors.As(ue.Err, &re) || errors.Is(ue.Err, ErrResponseTooLarge) {
+		var le *limitError
+		if errors.As(ue.Err, &ae) || errors.As(ue.Err, &ce) || errors.As(ue.Err, &re) || errors.As(ue.Err, &le) || errors.Is(ue.Err, ErrResponseTooLarge) {
 			err = ue.Err
 		}
 	}
@@ -199,8 +200,11 @@ func retryableError(err error) bool {
 	if errors.As(err, &ae) {
 		return retryableStatus(ae.HTTPStatus)
 	}
-	var ce *ContractError
-	return !errors.As(err, &ce) && !errors.Is(err, ErrResponseTooLarge)
+	var (
+		ce *ContractError
+		le *limitError
+	)
+	return !errors.As(err, &ce) && !errors.As(err, &le) && !errors.Is(err, ErrResponseTooLarge)
 }
 
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -219,7 +223,10 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if attempt >= t.policy.MaxAttempts {
 			return resp, err
 		}
-		var delay time.Duration
+		var (
+			delay     time.Duration
+			fromServe bool
+		)
 		switch {
 		case err != nil:
 			if !retryableError(err) {
@@ -229,7 +236,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			var ae *Error
 			if errors.As(err, &ae) {
 				if d, ok := serverDelay(ae.Header, ae.Details, t.now()); ok {
-					delay = d
+					delay, fromServe = d, true
 				}
 			}
 		case retryableStatus(resp.StatusCode):
@@ -239,12 +246,12 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			resp.Body = io.NopCloser(bytes.NewReader(body))
 			delay = t.backoff(attempt)
 			if d, ok := serverDelay(resp.Header, statusDetails(body), t.now()); ok {
-				delay = d
+				delay, fromServe = d, true
 			}
 		default:
 			return resp, nil
 		}
-		if delay > t.policy.MaxRetryAfter {
+		if fromServe && delay > t.policy.MaxRetryAfter {
 			// The server asks for a longer pause than allowed: give its
 			// answer back (Retry-After is in the *Error's Header).
 			return resp, err
@@ -337,7 +344,14 @@ type limitTransport struct {
 
 func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := t.limiter.Wait(req.Context()); err != nil {
-		return nil, fmt.Errorf("torq: rate limit: %w", err)
+		return nil, &limitError{err}
 	}
 	return t.next.RoundTrip(req)
 }
+
+// limitError is a wait for the rate limiter that failed: the context ended,
+// or would end before the limiter allows the request. Not retried.
+type limitError struct{ err error }
+
+func (e *limitError) Error() string { return "torq: rate limit: " + e.err.Error() }
+func (e *limitError) Unwrap() error { return e.err }
