@@ -56,7 +56,7 @@ func exitCode(err error, stderr io.Writer) int {
 // envPrefix starts the environment twin of every flag.
 const envPrefix = "TORQ_STUB_"
 
-// EnvName returns the environment variable of a flag: --rate-limit is
+// envName returns the environment variable of a flag: --rate-limit is
 // TORQ_STUB_RATE_LIMIT.
 func envName(flagName string) string {
 	return envPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
