@@ -98,7 +98,7 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&cfg.readyRuns, "ready-runs", 5, "starts of the stub timed to its first 200 from /healthz (median reported)")
 	fs.StringVar(&cfg.prismVersion, "prism-version", "5.16.0", "@stoplight/prism-cli version, installed under .cache when missing")
 	fs.IntVar(&cfg.fixtureSize, "fixture-size", 1000, "integrations in the generated fixture file")
-	fs.IntVar(&cfg.rounds, "rounds", 3, "measured wrk runs per server, alternating between the stub and the limit; the one with the most requests/s is kept (the machine may be shared)")
+	fs.IntVar(&cfg.rounds, "rounds", 4, "measured wrk runs per server, alternating between the stub and the limit; the one with the most requests/s is kept (the machine may be shared)")
 	fs.IntVar(&cfg.nice, "nice", -15, "niceness of the servers and wrk when run as root (0: leave it), so other work on the machine disturbs the measurement less")
 	fs.StringVar(&cfg.stubPkg, "stub-pkg", "./cmd/torq-stub", "package of the stub binary under test")
 	fs.StringVar(&cfg.logDestination, "server-log", "file", `where the servers' output goes: "file" (one per run in the temp dir) or "null" (/dev/null)`)
@@ -581,6 +581,8 @@ func (r *runner) fetch(ctx context.Context, base string) ([]byte, http.Header, e
 // run with the most requests/s, and reads each server's peak RSS.
 func (r *runner) measure(ctx context.Context, servers []*server, data string, bodyLen int) ([]row, error) {
 	best := make([]wrkResult, len(servers))
+	cpu := make([]time.Duration, len(servers))
+	reqs := make([]int64, len(servers))
 	for _, s := range servers {
 		r.logf("%s (%s, %d-byte body): warm-up %s", s.name, data, bodyLen, r.cfg.warmup)
 		if _, err := runWrk(ctx, r.sup, r.wrk(r.cfg.conns, r.cfg.warmup, r.cfg.token, s.base+r.cfg.path), r.cfg.warmup); err != nil {
@@ -594,10 +596,20 @@ func (r *runner) measure(ctx context.Context, servers []*server, data string, bo
 				i = len(servers) - 1 - j
 			}
 			s := servers[i]
+			before, err := cpuTime(s.c.pid())
+			if err != nil {
+				return nil, fmt.Errorf("%s: CPU time: %w", s.name, err)
+			}
 			got, err := runWrk(ctx, r.sup, r.wrk(r.cfg.conns, r.cfg.duration, r.cfg.token, s.base+r.cfg.path), r.cfg.duration)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", s.name, err)
 			}
+			after, err := cpuTime(s.c.pid())
+			if err != nil {
+				return nil, fmt.Errorf("%s: CPU time: %w", s.name, err)
+			}
+			cpu[i] += after - before
+			reqs[i] += got.Requests
 			r.logf("%s round %d: %.0f req/s, p50 %s, p99 %s", s.name, round+1, got.RPS, got.P50, got.P99)
 			if got.RPS > best[i].RPS {
 				best[i] = got
@@ -611,7 +623,10 @@ func (r *runner) measure(ctx context.Context, servers []*server, data string, bo
 			return nil, fmt.Errorf("%s: peak RSS: %w", s.name, err)
 		}
 		rows[i] = row{server: s.name, data: data, bodyLen: bodyLen, wrk: best[i], peakKB: hwm, ready: s.ready}
-		r.logf("%s: best %.0f req/s, p50 %s, p99 %s, peak RSS %.1f MB, ready in %s", s.name, best[i].RPS, best[i].P50, best[i].P99, rows[i].peakMB(), s.ready.Round(time.Microsecond))
+		if reqs[i] > 0 {
+			rows[i].cpuPerReq = cpu[i] / time.Duration(reqs[i])
+		}
+		r.logf("%s: best %.0f req/s, p50 %s, p99 %s, peak RSS %.1f MB, ready in %s, %s CPU per request", s.name, best[i].RPS, best[i].P50, best[i].P99, rows[i].peakMB(), s.ready.Round(time.Microsecond), rows[i].cpuPerReq)
 	}
 	return rows, nil
 }

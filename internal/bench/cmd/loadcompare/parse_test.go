@@ -220,3 +220,19 @@ func TestParseFlags(t *testing.T) {
 		})
 	}
 }
+
+func TestParseStatCPU(t *testing.T) {
+	// Fields 14 (utime) and 15 (stime) are 250 and 50 ticks; the command
+	// name holds a space and a parenthesis.
+	stat := "4242 (torq stub) x) S 1 4242 4242 0 -1 4194560 1200 0 0 0 250 50 0 0 20 0 3 0 100 0 0"
+	got, err := parseStatCPU(stat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 3 * time.Second; got != want {
+		t.Fatalf("got %s, want %s", got, want)
+	}
+	if _, err := parseStatCPU("4242 (short) S 1"); err == nil {
+		t.Fatal("want an error for a short stat line")
+	}
+}

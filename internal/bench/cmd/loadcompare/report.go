@@ -32,6 +32,7 @@ type row struct {
 	peakKB       int64
 	ready        time.Duration
 	logBytes     int64
+	cpuPerReq    time.Duration // server CPU time (user+system) per request over all measured rounds
 }
 
 func (r row) peakMB() float64 { return float64(r.peakKB) * 1024 / 1e6 }
@@ -164,8 +165,8 @@ func (rep *report) markdown() string {
 		fmt.Fprintf(&b, "Servers and wrk run at niceness %d, so that other work on the machine disturbs them less.\n\n", rep.cfg.nice)
 	}
 	b.WriteString("## Load\n\n")
-	b.WriteString("| server | data | body | requests/s | p50 | p99 | peak RSS | ready | stub/limit | stub/Prism |\n")
-	b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	b.WriteString("| server | data | body | requests/s | p50 | p99 | peak RSS | ready | CPU/request | stub/limit | stub/Prism |\n")
+	b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for i := range rep.rows {
 		r := &rep.rows[i]
 		vsLimit, vsPrism := "", ""
@@ -173,8 +174,8 @@ func (rep *report) markdown() string {
 			vsLimit = fmt.Sprintf("%.2f", r.wrk.RPS/lim.wrk.RPS)
 			vsPrism = fmt.Sprintf("%.1f×", r.wrk.RPS/rep.prism.wrk.RPS)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %.0f | %s | %s | %.1f MB | %s | %s | %s |\n",
-			r.server, r.data, fmtBytes(float64(r.bodyLen)), r.wrk.RPS, fmtDur(r.wrk.P50), fmtDur(r.wrk.P99), r.peakMB(), fmtDur(r.ready), vsLimit, vsPrism)
+		fmt.Fprintf(&b, "| %s | %s | %s | %.0f | %s | %s | %.1f MB | %s | %.1f µs | %s | %s |\n",
+			r.server, r.data, fmtBytes(float64(r.bodyLen)), r.wrk.RPS, fmtDur(r.wrk.P50), fmtDur(r.wrk.P99), r.peakMB(), fmtDur(r.ready), float64(r.cpuPerReq)/1e3, vsLimit, vsPrism)
 	}
 	b.WriteString("\n")
 
@@ -190,8 +191,12 @@ func (rep *report) markdown() string {
 	shareB := rep.stubBig.wrk.RPS / rep.limitBig.wrk.RPS
 	vsPrism := rep.stubDefault.wrk.RPS / rep.prism.wrk.RPS
 	fmt.Fprintf(&b, "| default data: stub ≥ %.2f of the limit's requests/s | %.2f (%.0f of %.0f) | %s |\n", targetDefaultShare, shareD, rep.stubDefault.wrk.RPS, rep.limitDefault.wrk.RPS, passFail(shareD >= targetDefaultShare))
+	fmt.Fprintf(&b, "| (cross-check, less sensitive to other load: limit CPU/request ÷ stub CPU/request, default data) | %.2f (%.1f µs vs %.1f µs) | info |\n",
+		float64(rep.limitDefault.cpuPerReq)/float64(rep.stubDefault.cpuPerReq), float64(rep.limitDefault.cpuPerReq)/1e3, float64(rep.stubDefault.cpuPerReq)/1e3)
 	fmt.Fprintf(&b, "| default data: stub p99 ≤ %s at %d connections | %s | %s |\n", fmtDur(targetP99), rep.cfg.conns, fmtDur(rep.stubDefault.wrk.P99), passFail(rep.stubDefault.wrk.P99 <= targetP99))
 	fmt.Fprintf(&b, "| %s integrations: stub ≥ %.2f of the limit | %.2f (%.0f of %.0f) | %s |\n", commas(rep.cfg.fixtureSize), targetBigShare, shareB, rep.stubBig.wrk.RPS, rep.limitBig.wrk.RPS, passFail(shareB >= targetBigShare))
+	fmt.Fprintf(&b, "| (cross-check: limit CPU/request ÷ stub CPU/request, %s integrations) | %.2f (%.1f µs vs %.1f µs) | info |\n",
+		commas(rep.cfg.fixtureSize), float64(rep.limitBig.cpuPerReq)/float64(rep.stubBig.cpuPerReq), float64(rep.limitBig.cpuPerReq)/1e3, float64(rep.stubBig.cpuPerReq)/1e3)
 	fmt.Fprintf(&b, "| stub ≥ %.0f× Prism's requests/s | %.1f× (%.0f vs %.0f) | %s |\n", targetVsPrism, vsPrism, rep.stubDefault.wrk.RPS, rep.prism.wrk.RPS, passFail(vsPrism >= targetVsPrism))
 	fmt.Fprintf(&b, "| stub peak RSS ≤ %.0f MB under load (all stub runs, soak included) | %.1f MB | %s |\n", targetPeakBytes/1e6, peakMB, passFail(float64(peak)*1024 <= targetPeakBytes))
 	fmt.Fprintf(&b, "| ready (start → first 200 from /healthz, polled every 5 ms) ≤ %s | median %s of %d starts (max %s) | %s |\n", fmtDur(targetReady), fmtDur(readyMed), len(rep.ready), fmtDur(readyMax), passFail(readyMed <= targetReady))
@@ -214,6 +219,7 @@ func (rep *report) markdown() string {
 		commas(rep.cfg.fixtureSize), map[string]string{"file": "a file", "null": "/dev/null"}[rep.cfg.logDestination], fmtBytes(float64(rep.stubDefault.logBytes)))
 	fmt.Fprintf(&b, "- The limit (internal/bench/limit) is a bare net/http server writing the bytes the stub answered, with the stub's headers (Date aside); its body is checked byte for byte before the run.\n")
 	fmt.Fprintf(&b, "- Prism: `prism mock -h 127.0.0.1 -p PORT openapi.yaml` (static examples, its default logging to a file), answering the contract's 200 example; it serves the contract's paths without the servers' `/public` prefix, so every server is asked for `%s`.\n", rep.cfg.path)
+	b.WriteString("- CPU/request is the server process's user+system CPU time (`/proc/PID/stat`, all threads) over all its measured rounds divided by the requests wrk completed: unlike requests/s it hardly moves when other work shares the machine, so it cross-checks the stub/limit ratio.\n")
 	fmt.Fprintf(&b, "- Soak RSS is `VmRSS` sampled every second; growth compares the average of the first and the last %d samples.\n", rep.soak.window)
 	b.WriteString("- Reproduce: `make bench` (60 s soak) or `BENCH_SOAK=10s make bench`.\n")
 	return b.String()
