@@ -736,10 +736,30 @@ func TestTransportErrorNotRetriedPastTheDeadline(t *testing.T) {
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	_, err = c.ListIntegrations(ctx, api.ListIntegrationsParams{})
-	if err == nil || !strings.Contains(err.Error(), "gave up after 1 attempts") || !strings.Contains(err.Error(), "connection reset by peer") {
+	if err == nil || !strings.Contains(err.Error(), "gave up after attempt 1") || !strings.Contains(err.Error(), "connection reset by peer") {
 		t.Fatalf("error = %v, want the last transport error, wrapped", err)
 	}
 	if len(clk.Slept()) != 0 {
 		t.Errorf("slept %v past the deadline", clk.Slept())
+	}
+}
+
+func TestCancelInFlightIsNotRetried(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var calls atomic.Int32
+	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		calls.Add(1)
+		cancel() // the caller gives up while the request is on the wire
+		return nil, r.Context().Err()
+	})
+	c, err := api.NewClient(api.WithBearerToken("tok-123456"), api.WithHTTPClient(&http.Client{Transport: rt}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.ListIntegrations(ctx, api.ListIntegrationsParams{})
+	if !errors.Is(err, context.Canceled) || calls.Load() != 1 {
+		t.Fatalf("error = %v after %d calls, want context.Canceled after 1", err, calls.Load())
 	}
 }

@@ -127,8 +127,8 @@ func (d *doer) clean(err error) error {
 			ae *Error
 			ce *ContractError
 			re *retryError
+			le *limitError
 		)
-		var le *limitError
 		if errors.As(ue.Err, &ae) || errors.As(ue.Err, &ce) || errors.As(ue.Err, &re) || errors.As(ue.Err, &le) || errors.Is(ue.Err, ErrResponseTooLarge) {
 			err = ue.Err
 		}
@@ -211,14 +211,8 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	for attempt := 1; ; attempt++ {
 		resp, err := t.next.RoundTrip(req.Clone(ctx))
-		if ctx.Err() != nil {
-			if resp != nil {
-				_ = resp.Body.Close()
-			}
-			if err == nil {
-				err = ctx.Err()
-			}
-			return nil, err
+		if err != nil && ctx.Err() != nil {
+			return nil, err // the caller gave up: never retried
 		}
 		if attempt >= t.policy.MaxAttempts {
 			return resp, err
@@ -258,12 +252,12 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		if dl, ok := ctx.Deadline(); ok && t.now().Add(delay).After(dl) {
 			if err != nil {
-				return nil, &retryError{why: fmt.Sprintf("gave up after %d attempts: the next one would start after the context deadline", attempt), err: err}
+				return nil, &retryError{why: fmt.Sprintf("gave up after attempt %d: the next one would start after the context deadline", attempt), err: err}
 			}
 			return resp, nil
 		}
 		if serr := t.sleep(ctx, delay); serr != nil {
-			last := "no answer"
+			var last string
 			if err != nil {
 				last = err.Error()
 			} else {
