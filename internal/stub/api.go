@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/torqapi/integrations/generated"
 	"github.com/torqapi/integrations/internal/auth"
 	"github.com/torqapi/integrations/internal/rpcstatus"
 )
@@ -33,7 +34,7 @@ func (s *Stub) serveAPI(w http.ResponseWriter, r *http.Request) {
 		rpcstatus.Write(w, e)
 		return
 	}
-	r, e := canonicalQuery(r)
+	r, typeID, e := canonicalQuery(r)
 	if e != nil {
 		rpcstatus.Write(w, e)
 		return
@@ -42,7 +43,10 @@ func (s *Stub) serveAPI(w http.ResponseWriter, r *http.Request) {
 		rpcstatus.Write(w, err)
 		return
 	}
-	s.api.ServeHTTP(w, r)
+	// The generated strict handler, given the parameter canonicalQuery has
+	// already read: the generated wrapper would parse the query a third
+	// time, and more leniently.
+	s.strict.ListIntegrations(w, r, generated.ListIntegrationsParams{TypeID: typeID})
 }
 
 // ---- Prefer: code=NNN ----
@@ -218,7 +222,8 @@ func (l *limiterSet) allow(id string, now time.Time) (bool, time.Duration) {
 
 // canonicalQuery holds the query to grpc-gateway's rules and the stub's own
 // where the contract says nothing, and returns r with its query rewritten
-// to the one form the rest of the stack sees (`type_id=<value>` or empty):
+// to the one form the rest of the stack sees (`type_id=<value>` or empty),
+// and the decoded type_id ("" when absent):
 //
 //   - a malformed query (a bad %-escape, a `;` separator), which
 //     url.ParseQuery rejects and grpc-gateway answers 400, names its field;
@@ -228,10 +233,10 @@ func (l *limiterSet) allow(id string, now time.Time) (bool, time.Duration) {
 //   - an empty `type_id=` is an error (grpc-gateway would treat it as absent
 //     and list everything, which hides a client's bug);
 //   - unknown parameters are ignored, as grpc-gateway ignores them.
-func canonicalQuery(r *http.Request) (*http.Request, *rpcstatus.Error) {
+func canonicalQuery(r *http.Request) (*http.Request, string, *rpcstatus.Error) {
 	raw := r.URL.RawQuery
 	if raw == "" {
-		return r, nil
+		return r, "", nil
 	}
 	var (
 		value, name string
@@ -247,18 +252,18 @@ func canonicalQuery(r *http.Request) (*http.Request, *rpcstatus.Error) {
 		}
 		k, v, _ := strings.Cut(part, "=")
 		if strings.Contains(part, ";") {
-			return nil, badQuery(fieldName(k), "invalid semicolon separator in query")
+			return nil, "", badQuery(fieldName(k), "invalid semicolon separator in query")
 		}
 		key := k
 		if needsUnescape(k) {
 			var err error
 			if key, err = url.QueryUnescape(k); err != nil {
-				return nil, badQuery(fieldName(k), err.Error())
+				return nil, "", badQuery(fieldName(k), err.Error())
 			}
 			clean = false
 		}
 		if bad := badEscape(v); bad != "" {
-			return nil, badQuery(fieldName(key), `invalid URL escape "`+bad+`"`)
+			return nil, "", badQuery(fieldName(key), `invalid URL escape "`+bad+`"`)
 		}
 		switch key {
 		case "type_id":
@@ -274,23 +279,24 @@ func canonicalQuery(r *http.Request) (*http.Request, *rpcstatus.Error) {
 	}
 	switch {
 	case n > 0 && nAlias > 0:
-		return nil, badQuery("typeId", "type_id and typeId name the same parameter; give only one")
+		return nil, "", badQuery("typeId", "type_id and typeId name the same parameter; give only one")
 	case n+nAlias > 1:
-		return nil, badQuery(name, "given "+strconv.Itoa(n+nAlias)+" times; give it at most once")
+		return nil, "", badQuery(name, "given "+strconv.Itoa(n+nAlias)+" times; give it at most once")
 	case n+nAlias == 1 && value == "":
-		return nil, badQuery(name, "must not be empty; leave the parameter out to list every integration")
+		return nil, "", badQuery(name, "must not be empty; leave the parameter out to list every integration")
 	}
+	typeID := value
 	if n+nAlias == 1 && needsUnescape(value) {
-		unescaped, err := url.QueryUnescape(value)
-		if err != nil { // unreachable: badEscape passed it
-			return nil, badQuery(name, err.Error())
+		var err error
+		if typeID, err = url.QueryUnescape(value); err != nil { // unreachable: badEscape passed it
+			return nil, "", badQuery(name, err.Error())
 		}
-		if unescaped == "" {
-			return nil, badQuery(name, "must not be empty; leave the parameter out to list every integration")
+		if typeID == "" {
+			return nil, "", badQuery(name, "must not be empty; leave the parameter out to list every integration")
 		}
 	}
 	if clean {
-		return r, nil
+		return r, typeID, nil
 	}
 	canonical := ""
 	if n+nAlias == 1 {
@@ -302,7 +308,7 @@ func canonicalQuery(r *http.Request) (*http.Request, *rpcstatus.Error) {
 	u.RawQuery = canonical
 	r2.URL = &u
 	r2.Form = nil
-	return r2, nil
+	return r2, typeID, nil
 }
 
 func needsUnescape(s string) bool { return strings.ContainsAny(s, "%+") }

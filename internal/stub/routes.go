@@ -1,7 +1,6 @@
 package stub
 
 import (
-	"errors"
 	"log/slog"
 	"net/http"
 	"path"
@@ -222,6 +221,3 @@ func (s *Stub) reportViolation(w http.ResponseWriter, r *http.Request, status in
 		slog.String("mode", string(s.cfg.ValidateResponses)),
 		errAttr(err))
 }
-
-// asError is errors.As for the generated error types.
-func asError[T error](err error, target *T) bool { return errors.As(err, target) }

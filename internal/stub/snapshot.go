@@ -117,10 +117,10 @@ func (sv *server) ListIntegrations(ctx context.Context, req generated.ListIntegr
 	return snap.empty, nil
 }
 
-// generatedHandler is the generated parameter binding and strict handler,
-// with every error they report written as a google.rpc.Status.
-func (s *Stub) generatedHandler() http.Handler {
-	strict := generated.NewStrictHandlerWithOptions(&server{stub: s}, nil, generated.StrictHTTPServerOptions{
+// strictHandler is the generated strict handler over the stub's data, with
+// both of its error handlers writing a google.rpc.Status.
+func (s *Stub) strictHandler() generated.ServerInterface {
+	return generated.NewStrictHandlerWithOptions(&server{stub: s}, nil, generated.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			rpcstatus.Write(w, invalidParam("request", err))
 		},
@@ -130,18 +130,6 @@ func (s *Stub) generatedHandler() http.Handler {
 			rpcstatus.Write(w, err)
 		},
 	})
-	wrapper := &generated.ServerInterfaceWrapper{
-		Handler: strict,
-		ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
-			field := "request"
-			var pe *generated.InvalidParamFormatError
-			if ok := asError(err, &pe); ok {
-				field = pe.ParamName
-			}
-			rpcstatus.Write(w, invalidParam(field, err))
-		},
-	}
-	return http.HandlerFunc(wrapper.ListIntegrations)
 }
 
 // invalidParam is INVALID_ARGUMENT with a BadRequest naming field.

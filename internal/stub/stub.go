@@ -93,9 +93,9 @@ type Stub struct {
 	log     *slog.Logger
 	auth    *auth.Authenticator
 	op      *validate.Operation
-	handler http.Handler // routing and everything below it
-	list    http.Handler // the list route below routing
-	api     http.Handler // the generated handler for ListIntegrations
+	handler http.Handler              // routing and everything below it
+	list    http.Handler              // the list route below routing
+	strict  generated.ServerInterface // the generated strict handler
 
 	data     atomic.Pointer[snapshot]
 	reloadMu sync.Mutex
@@ -176,7 +176,7 @@ func NewHandler(cfg Config) (*Stub, error) {
 		return nil, fmt.Errorf("stub: %w", err)
 	}
 	s.data.Store(snap)
-	s.api = s.generatedHandler()
+	s.strict = s.strictHandler()
 	s.handler = s.routes()
 	return s, nil
 }
