@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,6 +21,15 @@ type fastTextHandler struct {
 	std   slog.Handler
 	w     io.Writer // must be safe for concurrent writes of whole lines
 	level slog.Leveler
+	clock atomic.Pointer[formattedSecond]
+}
+
+// formattedSecond is one second's time text split around its milliseconds:
+// "2026-11-28T08:00:17." and "Z". Every record of that second reuses it.
+type formattedSecond struct {
+	unix           int64
+	loc            *time.Location
+	prefix, suffix []byte
 }
 
 func newFastTextHandler(w io.Writer, level slog.Leveler) *fastTextHandler {
@@ -44,7 +54,7 @@ var lineBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b 
 func (h *fastTextHandler) Handle(ctx context.Context, r slog.Record) error {
 	bp := lineBufs.Get().(*[]byte)
 	defer lineBufs.Put(bp)
-	b, ok := appendTextRecord((*bp)[:0], r)
+	b, ok := h.appendTextRecord((*bp)[:0], r)
 	if !ok {
 		return h.std.Handle(ctx, r)
 	}
@@ -55,10 +65,10 @@ func (h *fastTextHandler) Handle(ctx context.Context, r slog.Record) error {
 
 // appendTextRecord appends r as slog.TextHandler would, or reports that it
 // cannot.
-func appendTextRecord(b []byte, r slog.Record) ([]byte, bool) {
+func (h *fastTextHandler) appendTextRecord(b []byte, r slog.Record) ([]byte, bool) {
 	if !r.Time.IsZero() {
 		b = append(b, "time="...)
-		b = appendRFC3339Millis(b, r.Time)
+		b = h.appendTime(b, r.Time)
 		b = append(b, ' ')
 	}
 	var level string
@@ -104,6 +114,25 @@ func appendTextRecord(b []byte, r slog.Record) ([]byte, bool) {
 	return append(b, '\n'), ok
 }
 
+// appendTime appends t as appendRFC3339Millis does, formatting each second
+// once.
+func (h *fastTextHandler) appendTime(b []byte, t time.Time) []byte {
+	c := h.clock.Load()
+	if c == nil || c.unix != t.Unix() || c.loc != t.Location() {
+		full := appendRFC3339Millis(nil, t.Truncate(time.Second))
+		const dot = len("2006-01-02T15:04:05.")
+		if len(full) < dot+3 || full[dot-1] != '.' {
+			return appendRFC3339Millis(b, t) // a year outside 0000-9999
+		}
+		c = &formattedSecond{unix: t.Unix(), loc: t.Location(), prefix: full[:dot], suffix: full[dot+3:]}
+		h.clock.Store(c)
+	}
+	ms := t.Nanosecond() / int(time.Millisecond)
+	b = append(b, c.prefix...)
+	b = append(b, byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
+	return append(b, c.suffix...)
+}
+
 // appendRFC3339Millis is slog's text time format: RFC 3339 with exactly
 // three fractional digits.
 func appendRFC3339Millis(b []byte, t time.Time) []byte {
@@ -121,9 +150,17 @@ func plain(s string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c <= ' ' || c >= 0x7f || c == '=' || c == '"' {
+		if !plainByte[s[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+// plainByte is the byte set of plain; a constant table built once.
+var plainByte = func() (t [256]bool) {
+	for c := '!'; c <= '~'; c++ {
+		t[c] = c != '=' && c != '"'
+	}
+	return t
+}()

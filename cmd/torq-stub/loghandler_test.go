@@ -45,6 +45,24 @@ func TestFastTextHandler(t *testing.T) {
 			}
 		})
 	}
+	// Times: the same second twice, the next second, other zones, odd years.
+	var want, got bytes.Buffer
+	std := slog.NewTextHandler(&want, nil)
+	fast := newFastTextHandler(&got, slog.LevelInfo)
+	for _, tm := range []time.Time{
+		at, at.Add(7 * time.Millisecond), at.Add(time.Second), at.Add(999_999_999 * time.Nanosecond),
+		at.In(time.FixedZone("X", 2*3600+30*60)), at.In(time.FixedZone("Y", -5*3600)), at,
+		time.Date(12345, 1, 2, 3, 4, 5, 6_000_000, time.UTC), time.Date(-5, 1, 2, 3, 4, 5, 0, time.UTC),
+		time.Date(1960, 1, 2, 3, 4, 5, 987_000_000, time.UTC),
+	} {
+		for _, h := range []slog.Handler{std, fast} {
+			_ = h.Handle(context.Background(), slog.NewRecord(tm, slog.LevelInfo, "m", 0))
+		}
+	}
+	if got.String() != want.String() {
+		t.Errorf("times:\ngot\n%s\nwant\n%s", got.String(), want.String())
+	}
+
 	var buf bytes.Buffer
 	h := newFastTextHandler(&buf, slog.LevelWarn)
 	if h.Enabled(context.Background(), slog.LevelInfo) || !h.Enabled(context.Background(), slog.LevelError) {
