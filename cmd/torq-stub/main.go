@@ -360,11 +360,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	// ReadHeaderTimeout bounds a slow client's headers, IdleTimeout a
+	// kept-alive connection's silence, MaxHeaderBytes the headers' size.
+	// There is no server-wide ReadTimeout or WriteTimeout: each would cost
+	// every request a deadline update for the sake of the one route that
+	// reads a body, the token endpoint, which sets its own read deadline
+	// (and reads at most 64 KiB).
 	srv := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30*time.Second + o.latency.max,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	integrations "github.com/torqapi/integrations"
 	"github.com/torqapi/integrations/internal/rpcstatus"
@@ -34,7 +35,7 @@ func (s *Stub) routes() http.Handler {
 	// a host swap, and the contract's path as is.
 	mux.Handle("/public/v1alpha/integrations", api)
 	mux.Handle("/v1alpha/integrations", api)
-	mux.Handle("/v1/auth/token", allow(http.HandlerFunc(s.auth.ServeToken), http.MethodPost))
+	mux.Handle("/v1/auth/token", allow(http.HandlerFunc(s.serveToken), http.MethodPost))
 	mux.Handle("/healthz", allow(http.HandlerFunc(s.serveHealth), http.MethodGet, http.MethodHead))
 	mux.Handle("/openapi.yaml", allow(http.HandlerFunc(serveSpec), http.MethodGet, http.MethodHead))
 	mux.Handle("/", http.HandlerFunc(notFound))
@@ -65,6 +66,17 @@ func allow(h http.Handler, methods ...string) http.Handler {
 		}
 		rpcstatus.Write(w, e)
 	})
+}
+
+// TokenReadTimeout bounds how long the token endpoint waits for a request
+// body, so a client that trickles one cannot hold the server; the server
+// needs no ReadTimeout for every request.
+const TokenReadTimeout = 10 * time.Second
+
+func (s *Stub) serveToken(w http.ResponseWriter, r *http.Request) {
+	// A writer that cannot set deadlines (a test recorder) is served as is.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.tokenReadTimeout))
+	s.auth.ServeToken(w, r)
 }
 
 func (s *Stub) serveHealth(w http.ResponseWriter, _ *http.Request) {

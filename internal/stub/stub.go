@@ -105,6 +105,8 @@ type Stub struct {
 	idPrefix string
 	idSeq    atomic.Uint64
 
+	tokenReadTimeout time.Duration
+
 	// Seams for tests; set before serving.
 	now      func() time.Time
 	sleep    func(ctx context.Context, d time.Duration) error
@@ -147,9 +149,11 @@ func NewHandler(cfg Config) (*Stub, error) {
 		auth:     a,
 		op:       op,
 		idPrefix: hex.EncodeToString(prefix[:]) + "-",
-		now:      time.Now,
-		sleep:    sleepContext,
-		random:   mrand.Float64,
+
+		tokenReadTimeout: TokenReadTimeout,
+		now:              time.Now,
+		sleep:            sleepContext,
+		random:           mrand.Float64,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

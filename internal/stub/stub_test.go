@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -698,4 +700,24 @@ type panicAfterWrite struct{}
 func (panicAfterWrite) VisitListIntegrationsResponse(w http.ResponseWriter) error {
 	w.WriteHeader(http.StatusOK)
 	panic("half way")
+}
+
+// TestTokenReadDeadline: a client that never finishes its token request
+// body is answered or cut off, not waited for.
+func TestTokenReadDeadline(t *testing.T) {
+	s := newStub(t, Config{})
+	s.tokenReadTimeout = 50 * time.Millisecond
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_, _ = io.WriteString(conn, "POST /v1/auth/token HTTP/1.1\r\nHost: stub\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type=")
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	b, err := io.ReadAll(conn)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatalf("the server still waits for the body after 5s (read %q)", b)
+	}
 }
