@@ -115,3 +115,14 @@ func TestHandlerNoContentLength(t *testing.T) {
 		t.Fatalf("Content-Length = %q, want none", got)
 	}
 }
+
+func TestRunBadTimeouts(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "body.json")
+	if err := os.WriteFile(file, []byte(`{}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := run(context.Background(), []string{"--body", file, "--timeouts", "idle,forever"}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "forever") {
+		t.Fatalf("err = %v, want one naming the unknown timeout", err)
+	}
+}

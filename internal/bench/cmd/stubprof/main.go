@@ -1,8 +1,11 @@
 // Command stubprof serves the stub's handler stack (internal/stub, the same
-// factory cmd/torq-stub calls, with the same defaults: strict response
-// validation and a text request log) and, on a second loopback listener,
+// factory cmd/torq-stub calls, with its defaults: strict response
+// validation, a text request log) and, on a second loopback listener,
 // net/http/pprof. It exists only to profile the stub under load; the
-// shipped binary carries no profiling endpoints.
+// shipped binary carries no profiling endpoints. Its log is a plain
+// slog.TextHandler writing each line to the file (or nowhere): the shipped
+// binary's buffered writer and faster text handler are not here, so the log
+// weighs more in its profile than in torq-stub.
 //
 //	go run ./internal/bench/cmd/stubprof --addr 127.0.0.1:8080 --pprof 127.0.0.1:6060 --log /tmp/stub.log &
 //	taskset -c 1 wrk -t1 -c16 -d20s -H 'Authorization: Bearer torq-stub-token' http://127.0.0.1:8080/v1alpha/integrations &
