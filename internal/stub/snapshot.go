@@ -41,8 +41,10 @@ func (b *listBody) VisitListIntegrationsResponse(w http.ResponseWriter) error {
 	h["Content-Type"] = jsonContentType
 	h["Content-Length"] = b.contentLength
 	w.WriteHeader(http.StatusOK)
-	_, err := w.Write(b.body)
-	return err
+	// A failed write means the client is gone: the answer has started and
+	// there is no one left to tell, so it is not reported as an error.
+	_, _ = w.Write(b.body)
+	return nil
 }
 
 // buildSnapshot encodes the full list, the list of each distinct type_id and
