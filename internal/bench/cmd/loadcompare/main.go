@@ -72,6 +72,10 @@ func main() {
 	err = run(ctx, cfg, sup, os.Stdout, os.Stderr)
 	sup.stopAll()
 	if err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintln(os.Stderr, "loadcompare: interrupted; every server and load generator it started is stopped")
+			os.Exit(130)
+		}
 		fmt.Fprintln(os.Stderr, "loadcompare: FAILED TO RUN:", err)
 		os.Exit(1)
 	}
