@@ -159,13 +159,14 @@ func (s *Stub) serveLogged(w http.ResponseWriter, r *http.Request) {
 		if h := s.log.Handler(); h.Enabled(r.Context(), slog.LevelInfo) {
 			// The record is handed to the handler directly: Logger.LogAttrs
 			// would also capture the caller's PC, which the line never shows.
-			end := s.now()
-			rec := slog.NewRecord(end, slog.LevelInfo, "request", 0)
+			// Its time is when the request arrived, as in access logs; the
+			// duration needs only the monotonic clock.
+			rec := slog.NewRecord(start, slog.LevelInfo, "request", 0)
 			rec.AddAttrs(
 				slog.String("method", r.Method),
 				slog.String("path", r.URL.Path),
 				slog.Int("status", lw.status),
-				slog.Duration("duration", end.Sub(start)),
+				slog.Duration("duration", s.since(start)),
 				slog.String("request_id", id))
 			_ = h.Handle(r.Context(), rec)
 		}

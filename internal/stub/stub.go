@@ -109,6 +109,7 @@ type Stub struct {
 
 	// Seams for tests; set before serving.
 	now      func() time.Time
+	since    func(time.Time) time.Duration
 	sleep    func(ctx context.Context, d time.Duration) error
 	random   func() float64
 	listHook func(ctx context.Context, req generated.ListIntegrationsRequestObject) (generated.ListIntegrationsResponseObject, error)
@@ -152,6 +153,7 @@ func NewHandler(cfg Config) (*Stub, error) {
 
 		tokenReadTimeout: TokenReadTimeout,
 		now:              time.Now,
+		since:            time.Since,
 		sleep:            sleepContext,
 		random:           mrand.Float64,
 	}
