@@ -4,8 +4,9 @@
 // the limit (a bare net/http server writing the very bytes the stub returns)
 // and Stoplight Prism mocking the same openapi.yaml, each server pinned to
 // one core and wrk to the other. It measures requests per second, p50 and
-// p99 latency, peak RSS, readiness and RSS growth over a soak, checks them
-// against the project's targets and writes a markdown report.
+// p99 latency, peak RSS, server CPU time per request, readiness and RSS
+// growth over a soak, checks them against the project's targets and writes
+// a markdown report.
 //
 //	go run ./internal/bench/cmd/loadcompare -soak 60s -out internal/bench/RESULTS.md
 //
