@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/torqapi/integrations/internal/stub"
 )
 
 // fastTextHandler writes slog's text format, byte for byte as
@@ -58,6 +60,34 @@ func (h *fastTextHandler) Handle(ctx context.Context, r slog.Record) error {
 	if !ok {
 		return h.std.Handle(ctx, r)
 	}
+	*bp = b
+	_, err := h.w.Write(b)
+	return err
+}
+
+var _ stub.RequestLogHandler = (*fastTextHandler)(nil)
+
+// HandleRequest writes the stub's per-request line, exactly as Handle
+// writes stub.RequestRecord, without building the record.
+func (h *fastTextHandler) HandleRequest(ctx context.Context, t time.Time, method, path string, status int, d time.Duration, requestID string) error {
+	if !plain(method) || !plain(path) || !plain(requestID) || t.IsZero() {
+		return h.Handle(ctx, stub.RequestRecord(t, method, path, status, d, requestID))
+	}
+	bp := lineBufs.Get().(*[]byte)
+	defer lineBufs.Put(bp)
+	b := append((*bp)[:0], "time="...)
+	b = h.appendTime(b, t)
+	b = append(b, " level=INFO msg=request method="...)
+	b = append(b, method...)
+	b = append(b, " path="...)
+	b = append(b, path...)
+	b = append(b, " status="...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	b = append(b, " duration="...)
+	b = append(b, d.String()...)
+	b = append(b, " request_id="...)
+	b = append(b, requestID...)
+	b = append(b, '\n')
 	*bp = b
 	_, err := h.w.Write(b)
 	return err

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"testing"
 	"time"
+
+	"github.com/torqapi/integrations/internal/stub"
 )
 
 // TestFastTextHandler checks that every record comes out exactly as
@@ -61,6 +63,27 @@ func TestFastTextHandler(t *testing.T) {
 	}
 	if got.String() != want.String() {
 		t.Errorf("times:\ngot\n%s\nwant\n%s", got.String(), want.String())
+	}
+
+	// The stub's request line, through HandleRequest.
+	want.Reset()
+	got.Reset()
+	for _, c := range []struct {
+		method, path, id string
+		status           int
+		d                time.Duration
+	}{
+		{"GET", "/public/v1alpha/integrations", "29ca89dc-1", 200, 703275 * time.Nanosecond},
+		{"POST", "/v1/auth/token", "x", 401, 2 * time.Second},
+		{"GET", "/a b", "id", 404, 0},
+		{"M\"", "/", "", 405, time.Microsecond},
+		{"GET", "/caf\u00e9", "r=1", 0, -time.Millisecond},
+	} {
+		_ = std.Handle(context.Background(), stub.RequestRecord(at, c.method, c.path, c.status, c.d, c.id))
+		_ = fast.HandleRequest(context.Background(), at, c.method, c.path, c.status, c.d, c.id)
+	}
+	if got.String() != want.String() {
+		t.Errorf("request lines:\ngot\n%s\nwant\n%s", got.String(), want.String())
 	}
 
 	var buf bytes.Buffer

@@ -1,6 +1,7 @@
 package stub
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"path"
@@ -157,18 +158,17 @@ func (s *Stub) serveLogged(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if h := s.log.Handler(); h.Enabled(r.Context(), slog.LevelInfo) {
-			// The record is handed to the handler directly: Logger.LogAttrs
-			// would also capture the caller's PC, which the line never shows.
-			// Its time is when the request arrived, as in access logs; the
-			// duration needs only the monotonic clock.
-			rec := slog.NewRecord(start, slog.LevelInfo, "request", 0)
-			rec.AddAttrs(
-				slog.String("method", r.Method),
-				slog.String("path", r.URL.Path),
-				slog.Int("status", lw.status),
-				slog.Duration("duration", s.since(start)),
-				slog.String("request_id", id))
-			_ = h.Handle(r.Context(), rec)
+			// The line's time is when the request arrived, as in access
+			// logs; the duration needs only the monotonic clock.
+			d := s.since(start)
+			if s.reqLog != nil {
+				_ = s.reqLog.HandleRequest(r.Context(), start, r.Method, r.URL.Path, lw.status, d, id)
+			} else {
+				// The record goes to the handler directly: Logger.LogAttrs
+				// would also capture the caller's PC, which the line never
+				// shows.
+				_ = h.Handle(r.Context(), RequestRecord(start, r.Method, r.URL.Path, lw.status, d, id))
+			}
 		}
 		lw.ResponseWriter = nil
 		logWriterPool.Put(lw)
@@ -188,6 +188,31 @@ func (s *Stub) serveLogged(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.handler.ServeHTTP(lw, r)
+}
+
+// RequestLogHandler is an optional interface of a Config.Logger's handler
+// for the one line the stub logs per request. When the handler implements
+// it, the stub calls HandleRequest instead of building a slog.Record, which
+// lets a handler write the line without slog's general machinery. It must
+// write what Handle writes for RequestRecord(t, method, path, status, d,
+// requestID).
+type RequestLogHandler interface {
+	slog.Handler
+	HandleRequest(ctx context.Context, t time.Time, method, path string, status int, d time.Duration, requestID string) error
+}
+
+// RequestRecord is the record of one request's log line: message "request"
+// at level INFO with the attributes method, path, status, duration and
+// request_id, in that order.
+func RequestRecord(t time.Time, method, path string, status int, d time.Duration, requestID string) slog.Record {
+	rec := slog.NewRecord(t, slog.LevelInfo, "request", 0)
+	rec.AddAttrs(
+		slog.String("method", method),
+		slog.String("path", path),
+		slog.Int("status", status),
+		slog.Duration("duration", d),
+		slog.String("request_id", requestID))
+	return rec
 }
 
 // maxRequestIDLen bounds a client's X-Request-Id that the stub echoes.

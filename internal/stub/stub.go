@@ -91,6 +91,7 @@ type Config struct {
 type Stub struct {
 	cfg     Config
 	log     *slog.Logger
+	reqLog  RequestLogHandler // s.log's handler, when it implements it
 	auth    *auth.Authenticator
 	op      *validate.Operation
 	handler http.Handler              // routing and everything below it
@@ -160,6 +161,7 @@ func NewHandler(cfg Config) (*Stub, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.reqLog, _ = s.log.Handler().(RequestLogHandler)
 	if cfg.RateLimit > 0 {
 		s.limiters = newLimiterSet(cfg.RateLimit)
 	}

@@ -721,3 +721,26 @@ func TestTokenReadDeadline(t *testing.T) {
 		t.Fatalf("the server still waits for the body after 5s (read %q)", b)
 	}
 }
+
+// lineRecorder is a handler that takes the request line's fields directly.
+type lineRecorder struct {
+	slog.Handler
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *lineRecorder) HandleRequest(_ context.Context, _ time.Time, method, path string, status int, _ time.Duration, id string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, method+" "+path+" "+itoa(status)+" "+id)
+	return nil
+}
+
+func TestRequestLogHandler(t *testing.T) {
+	rec := &lineRecorder{Handler: slog.NewTextHandler(io.Discard, nil)}
+	s := newStub(t, Config{Logger: slog.New(rec)})
+	get(t, s, "/v1alpha/integrations", "X-Request-Id", "id-7")
+	if want := []string{"GET /v1alpha/integrations 200 id-7"}; !slices.Equal(rec.lines, want) {
+		t.Errorf("lines %q, want %q", rec.lines, want)
+	}
+}
