@@ -17,36 +17,42 @@ import (
 	"github.com/torqapi/integrations/internal/rpcstatus"
 )
 
-// serveAPI is GET /v1alpha/integrations below routing and response
-// validation: auth, Prefer, faults, request validation, then the generated
-// handler. Each step either answers (an error) or passes on.
+// serveAPI is GET /v1alpha/integrations below routing: auth, Prefer,
+// faults, request validation, then the generated handler. Each step either
+// answers (an error, validated on its way out) or passes on.
 func (s *Stub) serveAPI(w http.ResponseWriter, r *http.Request) {
 	principal, err := s.auth.Authenticate(r)
 	if err != nil {
-		rpcstatus.Write(w, err)
+		s.writeError(w, r, err)
 		return
 	}
 	if e := preferred(r); e != nil {
-		rpcstatus.Write(w, e)
+		s.writeError(w, r, e)
 		return
 	}
 	if e := s.faults(r, principal); e != nil {
-		rpcstatus.Write(w, e)
+		s.writeError(w, r, e)
 		return
 	}
 	r, typeID, e := canonicalQuery(r)
 	if e != nil {
-		rpcstatus.Write(w, e)
+		s.writeError(w, r, e)
 		return
 	}
 	if err := s.op.ValidateRequest(r); err != nil {
-		rpcstatus.Write(w, err)
+		s.writeError(w, r, err)
 		return
 	}
 	// The generated strict handler, given the parameter canonicalQuery has
 	// already read: the generated wrapper would parse the query a third
 	// time, and more leniently.
 	s.strict.ListIntegrations(w, r, generated.ListIntegrationsParams{TypeID: typeID})
+}
+
+// writeError writes err as a google.rpc.Status answer of the operation,
+// validated against the contract on its way out (unless validation is off).
+func (s *Stub) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	s.op.Check(w, r, s.mode, s.reportViolation, func(cw http.ResponseWriter) { rpcstatus.Write(cw, err) })
 }
 
 // ---- Prefer: code=NNN ----

@@ -13,7 +13,6 @@ import (
 
 	integrations "github.com/torqapi/integrations"
 	"github.com/torqapi/integrations/internal/rpcstatus"
-	"github.com/torqapi/integrations/internal/validate"
 )
 
 const errorLevel = slog.LevelError
@@ -23,14 +22,11 @@ const errorLevel = slog.LevelError
 // with Allow, written as a google.rpc.Status like every other error.
 func (s *Stub) routes() http.Handler {
 	mux := http.NewServeMux()
-	mode := validate.Strict
-	switch s.cfg.ValidateResponses {
-	case ValidateWarn:
-		mode = validate.Warn
-	case ValidateOff:
-		mode = validate.Off
-	}
-	api := allow(s.op.Responses(mode, s.reportViolation, http.HandlerFunc(s.serveAPI)), http.MethodGet)
+	// Responses of the list route are validated where they are made: the
+	// precomputed bodies were validated when the data loaded, every error
+	// and any other answer is validated on its way out (writeError,
+	// checkedResponse), so the hot path carries no validating writer.
+	api := allow(http.HandlerFunc(s.serveAPI), http.MethodGet)
 	s.list = api
 	// Torq's own base path, so that switching between Torq and the stub is
 	// a host swap, and the contract's path as is.
@@ -251,11 +247,12 @@ func errAttr(err error) slog.Attr { return slog.String("error", err.Error()) }
 
 // reportViolation logs a response that breaks the contract.
 func (s *Stub) reportViolation(w http.ResponseWriter, r *http.Request, status int, err error) {
-	s.log.LogAttrs(r.Context(), errorLevel, "response breaks the contract",
-		requestIDAttr(w),
-		slog.String("method", r.Method),
-		slog.String("path", r.URL.Path),
-		slog.Int("status", status),
-		slog.String("mode", string(s.cfg.ValidateResponses)),
-		errAttr(err))
+	attrs := []slog.Attr{requestIDAttr(w)}
+	ctx := context.Background()
+	if r != nil {
+		ctx = r.Context()
+		attrs = append(attrs, slog.String("method", r.Method), slog.String("path", r.URL.Path))
+	}
+	attrs = append(attrs, slog.Int("status", status), slog.String("mode", string(s.cfg.ValidateResponses)), errAttr(err))
+	s.log.LogAttrs(ctx, errorLevel, "response breaks the contract", attrs...)
 }

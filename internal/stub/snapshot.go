@@ -107,7 +107,11 @@ var _ generated.StrictServerInterface = (*server)(nil)
 // no integration has (an exact match, as Torq filters).
 func (sv *server) ListIntegrations(ctx context.Context, req generated.ListIntegrationsRequestObject) (generated.ListIntegrationsResponseObject, error) {
 	if hook := sv.stub.listHook; hook != nil {
-		return hook(ctx, req)
+		resp, err := hook(ctx, req)
+		if resp != nil {
+			resp = checkedResponse{resp, sv.stub}
+		}
+		return resp, err
 	}
 	snap := sv.stub.data.Load()
 	if req.Params.TypeID == "" {
@@ -119,17 +123,33 @@ func (sv *server) ListIntegrations(ctx context.Context, req generated.ListIntegr
 	return snap.empty, nil
 }
 
+// checkedResponse is a response object whose bytes were not validated when
+// the data loaded: it is validated as it is written.
+type checkedResponse struct {
+	generated.ListIntegrationsResponseObject
+	stub *Stub
+}
+
+// VisitListIntegrationsResponse writes the response through the validator.
+func (c checkedResponse) VisitListIntegrationsResponse(w http.ResponseWriter) error {
+	var err error
+	c.stub.op.Check(w, nil, c.stub.mode, c.stub.reportViolation, func(cw http.ResponseWriter) {
+		err = c.ListIntegrationsResponseObject.VisitListIntegrationsResponse(cw)
+	})
+	return err
+}
+
 // strictHandler is the generated strict handler over the stub's data, with
 // both of its error handlers writing a google.rpc.Status.
 func (s *Stub) strictHandler() generated.ServerInterface {
 	return generated.NewStrictHandlerWithOptions(&server{stub: s}, nil, generated.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
-			rpcstatus.Write(w, invalidParam("request", err))
+			s.writeError(w, r, invalidParam("request", err))
 		},
 		ResponseErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			s.log.LogAttrs(r.Context(), errorLevel, "handler error",
 				requestIDAttr(w), errAttr(err))
-			rpcstatus.Write(w, err)
+			s.writeError(w, r, err)
 		},
 	})
 }

@@ -94,6 +94,7 @@ type Stub struct {
 	reqLog  RequestLogHandler // s.log's handler, when it implements it
 	auth    *auth.Authenticator
 	op      *validate.Operation
+	mode    validate.Mode             // response validation
 	handler http.Handler              // routing and everything below it
 	list    http.Handler              // the list route below routing
 	strict  generated.ServerInterface // the generated strict handler
@@ -184,6 +185,12 @@ func NewHandler(cfg Config) (*Stub, error) {
 		return nil, fmt.Errorf("stub: %w", err)
 	}
 	s.data.Store(snap)
+	switch cfg.ValidateResponses {
+	case ValidateStrict:
+		s.mode = validate.Strict
+	case ValidateWarn:
+		s.mode = validate.Warn
+	}
 	s.strict = s.strictHandler()
 	s.handler = s.routes()
 	return s, nil

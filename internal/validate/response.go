@@ -23,7 +23,8 @@ const (
 
 // Report is called with every response that breaks the contract, before it
 // is replaced (Strict) or served (Warn); w is the writer underneath the
-// validator, its headers as the handler set them.
+// validator, its headers as the handler set them; r is the request, nil
+// when the caller of Check had none.
 type Report func(w http.ResponseWriter, r *http.Request, status int, err error)
 
 // Responses returns middleware that validates every response next writes
@@ -36,15 +37,29 @@ func (o *Operation) Responses(mode Mode, report Report, next http.Handler) http.
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		cw := capturePool.Get().(*captureWriter)
-		cw.ResponseWriter = w
-		next.ServeHTTP(cw, r)
-		if !cw.passthrough {
-			o.finish(cw, r, mode, report)
-		}
-		cw.reset()
-		capturePool.Put(cw)
+		o.Check(w, r, mode, report, func(cw http.ResponseWriter) { next.ServeHTTP(cw, r) })
 	})
+}
+
+// Check is Responses for one response: write writes it to a buffer (unless
+// it calls MarkValidated first), and the buffered response is validated and
+// then written to w, or in Strict mode replaced by a 500 INTERNAL
+// google.rpc.Status when it breaks the contract. r is the request it
+// answers; nil stands for a GET of the operation. In Off mode write writes
+// to w directly.
+func (o *Operation) Check(w http.ResponseWriter, r *http.Request, mode Mode, report Report, write func(http.ResponseWriter)) {
+	if mode == Off {
+		write(w)
+		return
+	}
+	cw := capturePool.Get().(*captureWriter)
+	cw.ResponseWriter = w
+	write(cw)
+	if !cw.passthrough {
+		o.finish(cw, r, mode, report)
+	}
+	cw.reset()
+	capturePool.Put(cw)
 }
 
 // finish validates a buffered response and writes it, or its replacement.
@@ -55,7 +70,7 @@ func (o *Operation) finish(cw *captureWriter, r *http.Request, mode Mode, report
 		status = http.StatusOK
 	}
 	body := cw.buf.Bytes()
-	if r.Method != http.MethodHead {
+	if r == nil || r.Method != http.MethodHead {
 		if err := o.ValidateResponse(r, status, w.Header(), body); err != nil {
 			if report != nil {
 				report(w, r, status, err)
