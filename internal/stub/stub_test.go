@@ -744,3 +744,43 @@ func TestRequestLogHandler(t *testing.T) {
 		t.Errorf("lines %q, want %q", rec.lines, want)
 	}
 }
+
+// TestPrincipalCache: static tokens are served from the cache, issued ones
+// and refusals never are, and the cache is bounded.
+func TestPrincipalCache(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := newStub(t, Config{Auth: auth.Config{
+		Tokens: []string{"static-a"}, DeniedTokens: []string{"denied"}, TokenTTL: time.Minute,
+		Now: func() time.Time { return now },
+	}})
+	issued, _ := s.auth.IssueToken(auth.DemoClientID)
+	call := func(authz string) int {
+		t.Helper()
+		return request{target: "/v1alpha/integrations", header: http.Header{"Authorization": {authz}}}.do(t, s).Code
+	}
+	for range 2 {
+		if c := call("Bearer static-a"); c != 200 {
+			t.Fatalf("static token: %d", c)
+		}
+		if c := call("Bearer " + issued); c != 200 {
+			t.Fatalf("issued token: %d", c)
+		}
+		if c := call("Bearer denied"); c != 403 {
+			t.Fatalf("denied token: %d", c)
+		}
+	}
+	m := *s.principals.Load()
+	if len(m) != 1 || m["Bearer static-a"].ID == "" {
+		t.Errorf("cache %v, want the static token only", m)
+	}
+	now = now.Add(2 * time.Minute)
+	if c := call("Bearer " + issued); c != 401 {
+		t.Errorf("expired issued token: %d, want 401 (never cached)", c)
+	}
+	for i := range 2 * maxCachedPrincipals {
+		call("Bearer" + strings.Repeat(" ", i+1) + "static-a")
+	}
+	if n := len(*s.principals.Load()); n > maxCachedPrincipals {
+		t.Errorf("cache holds %d entries, want at most %d", n, maxCachedPrincipals)
+	}
+}
