@@ -6,12 +6,12 @@
 //	recover (a panic answers 500 INTERNAL, logged with its stack)
 //	request log (one slog line: method, path, status, duration, request id)
 //	routing (ServeMux; unknown path 404 NOT_FOUND, wrong method 405 with Allow)
-//	response validation (the contract's responses, strict by default)
 //	auth (bearer token: 401 UNAUTHENTICATED, 403 PERMISSION_DENIED)
 //	Prefer override (`Prefer: code=NNN` forces an error answer)
 //	faults (--rate-limit 429, --latency, --error-rate 503)
-//	request validation (query checks, then kin-openapi)
+//	request validation (query checks, then kin-openapi, verdicts cached)
 //	the generated strict handler over an immutable snapshot of the data
+//	response validation (strict by default; see below)
 //
 // Every error body, from every layer, is a google.rpc.Status written by
 // rpcstatus.Write.
@@ -20,7 +20,9 @@
 // full list and of every distinct type_id is encoded once and validated once
 // against the contract, and requests are answered with those bytes. A
 // type_id no integration has answers the precomputed empty list. Reload
-// swaps the snapshot atomically.
+// swaps the snapshot atomically. Every other answer of the API route, each
+// error included, is validated against the contract on its way out, so every
+// byte served has passed the contract and none is validated twice.
 package stub
 
 import (
