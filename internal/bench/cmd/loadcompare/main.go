@@ -56,6 +56,7 @@ type config struct {
 	prismVersion     string
 	fixtureSize      int
 	stubPkg          string
+	stubFlags        []string
 	nice             int
 	rounds           int
 	logDestination   string
@@ -105,6 +106,7 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&cfg.fixtureSize, "fixture-size", 1000, "integrations in the generated fixture file")
 	fs.IntVar(&cfg.rounds, "rounds", 4, "measured wrk runs per server, alternating between the stub and the limit; the one with the most requests/s is kept (the machine may be shared)")
 	fs.IntVar(&cfg.nice, "nice", -15, "niceness of the servers and wrk when run as root (0: leave it), so other work on the machine disturbs the measurement less")
+	stubFlags := fs.String("stub-flags", "", "extra space-separated torq-stub flags, to measure a variant (the report then says the stub is not run as shipped)")
 	fs.StringVar(&cfg.stubPkg, "stub-pkg", "./cmd/torq-stub", "package of the stub binary under test")
 	fs.StringVar(&cfg.logDestination, "server-log", "file", `where the servers' output goes: "file" (one per run in the temp dir) or "null" (/dev/null)`)
 	if err := fs.Parse(args); err != nil {
@@ -113,6 +115,7 @@ func parseFlags(args []string) (config, error) {
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
+	cfg.stubFlags = strings.Fields(*stubFlags)
 	cfg.benchPkgs = splitList(*pkgs)
 	cfg.requireBench = splitList(*req)
 	if cfg.duration < time.Second || cfg.soak < 3*time.Second {
@@ -432,7 +435,8 @@ func healthz(base string) (string, http.Header) { return base + "/healthz", nil 
 
 // stubArgv is the stub's command line with default flags but the address.
 func (r *runner) stubArgv(port int, extra []string) []string {
-	return append([]string{r.stubBin, "--addr", fmt.Sprintf("127.0.0.1:%d", port)}, extra...)
+	argv := append([]string{r.stubBin, "--addr", fmt.Sprintf("127.0.0.1:%d", port)}, r.cfg.stubFlags...)
+	return append(argv, extra...)
 }
 
 // wrk is wrkArgs with the configured niceness.
