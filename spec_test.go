@@ -233,7 +233,7 @@ func TestEmptyValuesAreOmitted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(b) != `{"code":5,"details":[],"message":"Not Found"}` {
+	if string(b) != `{"code":5,"message":"Not Found","details":[]}` {
 		t.Errorf("encoded %s, want details present as []", b)
 	}
 }

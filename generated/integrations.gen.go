@@ -165,6 +165,26 @@ type Any struct {
 
 // Integration An integration created in the workspace.
 type Integration struct {
+	// ID The unique identifier of the integration.
+	//
+	// Example: d7639fb8-8037-4ce2-80e9-c50bc3345c5a
+	ID openapi_types.UUID `json:"id,omitempty,omitzero"`
+
+	// Name The integration name. The integration name is derived from the display name, with spaces and special characters turned into underscores, and all letters lowercased.
+	//
+	// Example: my_integration
+	Name string `json:"name,omitempty,omitzero"`
+
+	// DisplayName The name of the integration as it appears in the Torq UI.
+	//
+	// Example: My Integration
+	DisplayName string `json:"display_name,omitempty,omitzero"`
+
+	// TypeID The integration type.
+	//
+	// Example: webhook
+	TypeID string `json:"type_id,omitempty,omitzero"`
+
 	// CreatedAt The timestamp when the integration was created.
 	//
 	// Example: 2022-03-09T08:40:18Z
@@ -175,36 +195,16 @@ type Integration struct {
 	// Example: user@torq.io
 	CreatedBy string `json:"created_by,omitempty,omitzero"`
 
-	// Details Type-specific details of an integration.
-	Details IntegrationDetails `json:"details,omitempty,omitzero"`
-
-	// DisplayName The name of the integration as it appears in the Torq UI.
-	//
-	// Example: My Integration
-	DisplayName string `json:"display_name,omitempty,omitzero"`
-
-	// ID The unique identifier of the integration.
-	//
-	// Example: d7639fb8-8037-4ce2-80e9-c50bc3345c5a
-	ID openapi_types.UUID `json:"id,omitempty,omitzero"`
-
 	// LastUsedAt The timestamp when the integration was last used.
 	//
 	// Example: 2022-03-09T08:40:18Z
 	LastUsedAt time.Time `json:"last_used_at,omitempty,omitzero"`
 
-	// Name The integration name. The integration name is derived from the display name, with spaces and special characters turned into underscores, and all letters lowercased.
-	//
-	// Example: my_integration
-	Name string `json:"name,omitempty,omitzero"`
+	// Details Type-specific details of an integration.
+	Details IntegrationDetails `json:"details,omitempty,omitzero"`
 
 	// SharingData Whether and with which workspaces the integration is shared.
 	SharingData SharingData `json:"sharing_data,omitempty,omitzero"`
-
-	// TypeID The integration type.
-	//
-	// Example: webhook
-	TypeID string `json:"type_id,omitempty,omitzero"`
 }
 
 // IntegrationDetails Type-specific details of an integration.
@@ -244,13 +244,13 @@ type Status struct {
 	// Example: 16
 	Code int32 `json:"code,omitempty,omitzero"`
 
-	// Details Messages that carry the error details.
-	Details []Any `json:"details,omitzero"`
-
 	// Message A developer-facing error message.
 	//
 	// Example: Invalid bearer token. If you receive this message more than once try creating a new Client ID/Client Secret or generating a new bearer token.
 	Message string `json:"message,omitempty,omitzero"`
+
+	// Details Messages that carry the error details.
+	Details []Any `json:"details,omitzero"`
 }
 
 // TriggerDetails Details of an integration that triggers workflows.

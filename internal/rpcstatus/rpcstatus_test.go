@@ -43,14 +43,14 @@ func TestWrite(t *testing.T) {
 		wantBody   string
 		wantHeader map[string]string
 	}{
-		{"not found", Errorf(NotFound, "Not Found"), 404, `{"code":5,"details":[],"message":"Not Found"}`, nil},
-		{"unauthenticated adds WWW-Authenticate", Errorf(Unauthenticated, "no"), 401, `{"code":16,"details":[],"message":"no"}`,
+		{"not found", Errorf(NotFound, "Not Found"), 404, `{"code":5,"message":"Not Found","details":[]}`, nil},
+		{"unauthenticated adds WWW-Authenticate", Errorf(Unauthenticated, "no"), 401, `{"code":16,"message":"no","details":[]}`,
 			map[string]string{"WWW-Authenticate": `Bearer realm="torq"`}},
 		{"retry info and header", Errorf(ResourceExhausted, "slow down").WithDetails(RetryInfo(1500*time.Millisecond)).WithHeader("Retry-After", "2"), 429,
-			`{"code":8,"details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"1.500s"}],"message":"slow down"}`,
+			`{"code":8,"message":"slow down","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"1.500s"}]}`,
 			map[string]string{"Retry-After": "2"}},
-		{"plain error hides its text", errors.New("secret internal detail"), 500, `{"code":13,"details":[],"message":"Internal error."}`, nil},
-		{"wrapped", fmt.Errorf("ctx: %w", Errorf(PermissionDenied, "denied")), 403, `{"code":7,"details":[],"message":"denied"}`, nil},
+		{"plain error hides its text", errors.New("secret internal detail"), 500, `{"code":13,"message":"Internal error.","details":[]}`, nil},
+		{"wrapped", fmt.Errorf("ctx: %w", Errorf(PermissionDenied, "denied")), 403, `{"code":7,"message":"denied","details":[]}`, nil},
 		{"unencodable falls back", (&Error{Code: InvalidArgument, Message: "x"}).WithDetails(anyWith("bad", make(chan int))), 500, fallbackBody, nil},
 	}
 	for _, tt := range tests {

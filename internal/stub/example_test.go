@@ -42,6 +42,6 @@ func ExampleNewHandler() {
 		fmt.Printf("%d %s", resp.StatusCode, body)
 	}
 	// Output:
-	// 200 {"integrations":[{"created_at":"2022-03-09T08:40:18Z","display_name":"My Integration","id":"d7639fb8-8037-4ce2-80e9-c50bc3345c5a","name":"my_integration","type_id":"webhook"}]}
-	// 401 {"code":16,"details":[],"message":"Invalid bearer token. If you receive this message more than once try creating a new Client ID/Client Secret or generating a new bearer token."}
+	// 200 {"integrations":[{"id":"d7639fb8-8037-4ce2-80e9-c50bc3345c5a","name":"my_integration","display_name":"My Integration","type_id":"webhook","created_at":"2022-03-09T08:40:18Z"}]}
+	// 401 {"code":16,"message":"Invalid bearer token. If you receive this message more than once try creating a new Client ID/Client Secret or generating a new bearer token.","details":[]}
 }
