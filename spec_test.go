@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -266,3 +267,18 @@ func roundTrip[T any](t *testing.T, path string) T {
 	}
 	return v
 }
+
+// TestGeneratedHeader checks that the generated file starts with the line Go
+// tools use to recognise generated code (go.dev/s/generatedcode).
+func TestGeneratedHeader(t *testing.T) {
+	b, err := os.ReadFile("generated/integrations.gen.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	if !generatedHeader.MatchString(first) {
+		t.Errorf("first line %q is not a 'Code generated ... DO NOT EDIT.' header", first)
+	}
+}
+
+var generatedHeader = regexp.MustCompile(`^// Code generated .* DO NOT EDIT\.$`)
