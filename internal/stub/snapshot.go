@@ -33,10 +33,9 @@ type listBody struct {
 var jsonContentType = []string{"application/json"}
 
 // VisitListIntegrationsResponse writes the precomputed bytes. They were
-// validated against the contract when the data loaded, which the response
-// validator is told so that it neither buffers nor re-validates them.
+// validated against the contract when the data loaded, so nothing checks
+// them again on the way out.
 func (b *listBody) VisitListIntegrationsResponse(w http.ResponseWriter) error {
-	validate.MarkValidated(w)
 	h := w.Header()
 	h["Content-Type"] = jsonContentType
 	h["Content-Length"] = b.contentLength

@@ -27,24 +27,9 @@ const (
 // when the caller of Check had none.
 type Report func(w http.ResponseWriter, r *http.Request, status int, err error)
 
-// Responses returns middleware that validates every response next writes
-// for the operation. Unless next calls MarkValidated before writing, the
-// response is buffered, validated, and then written (or, in Strict mode,
-// replaced by a 500 INTERNAL google.rpc.Status when it breaks the contract).
-// In Off mode it returns next itself.
-func (o *Operation) Responses(mode Mode, report Report, next http.Handler) http.Handler {
-	if mode == Off {
-		return next
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		o.Check(w, r, mode, report, func(cw http.ResponseWriter) { next.ServeHTTP(cw, r) })
-	})
-}
-
-// Check is Responses for one response: write writes it to a buffer (unless
-// it calls MarkValidated first), and the buffered response is validated and
-// then written to w, or in Strict mode replaced by a 500 INTERNAL
-// google.rpc.Status when it breaks the contract. r is the request it
+// Check validates one response: write writes it to a buffer, and the
+// buffered response is validated and then written to w, or in Strict mode
+// replaced by a 500 INTERNAL google.rpc.Status when it breaks the contract. r is the request it
 // answers; nil stands for a GET of the operation. In Off mode write writes
 // to w directly.
 func (o *Operation) Check(w http.ResponseWriter, r *http.Request, mode Mode, report Report, write func(http.ResponseWriter)) {
@@ -55,9 +40,7 @@ func (o *Operation) Check(w http.ResponseWriter, r *http.Request, mode Mode, rep
 	cw := capturePool.Get().(*captureWriter)
 	cw.ResponseWriter = w
 	write(cw)
-	if !cw.passthrough {
-		o.finish(cw, r, mode, report)
-	}
+	o.finish(cw, r, mode, report)
 	cw.reset()
 	capturePool.Put(cw)
 }
@@ -93,13 +76,11 @@ func (o *Operation) finish(cw *captureWriter, r *http.Request, mode Mode, report
 
 var capturePool = sync.Pool{New: func() any { return new(captureWriter) }}
 
-// captureWriter buffers a response until it is validated, or passes it
-// straight through once the handler marked its bytes as validated.
+// captureWriter buffers a response until it is validated.
 type captureWriter struct {
 	http.ResponseWriter
-	status      int
-	buf         bytes.Buffer
-	passthrough bool
+	status int
+	buf    bytes.Buffer
 }
 
 // maxPooledBuffer keeps one huge response from pinning its buffer in the
@@ -109,29 +90,21 @@ const maxPooledBuffer = 1 << 20
 func (cw *captureWriter) reset() {
 	cw.ResponseWriter = nil
 	cw.status = 0
-	cw.passthrough = false
 	if cw.buf.Cap() > maxPooledBuffer {
 		cw.buf = bytes.Buffer{}
 	}
 	cw.buf.Reset()
 }
 
-// WriteHeader records the status, or passes it on when passing through.
+// WriteHeader records the status.
 func (cw *captureWriter) WriteHeader(status int) {
-	if cw.passthrough {
-		cw.ResponseWriter.WriteHeader(status)
-		return
-	}
 	if cw.status == 0 {
 		cw.status = status
 	}
 }
 
-// Write buffers b, or passes it on when passing through.
+// Write buffers b.
 func (cw *captureWriter) Write(b []byte) (int, error) {
-	if cw.passthrough {
-		return cw.ResponseWriter.Write(b)
-	}
 	if cw.status == 0 {
 		cw.status = http.StatusOK
 	}
@@ -140,24 +113,3 @@ func (cw *captureWriter) Write(b []byte) (int, error) {
 
 // Unwrap gives http.ResponseController the writer underneath.
 func (cw *captureWriter) Unwrap() http.ResponseWriter { return cw.ResponseWriter }
-
-// MarkValidated tells the response validator in front of w that the
-// response about to be written (status, headers and body) was validated
-// against the contract already, when the data was loaded, so it is written
-// through without being buffered or checked again. It must be called before
-// anything is written; it does nothing when no validator is in front of w.
-func MarkValidated(w http.ResponseWriter) {
-	for {
-		switch x := w.(type) {
-		case *captureWriter:
-			if x.status == 0 && x.buf.Len() == 0 {
-				x.passthrough = true
-			}
-			return
-		case interface{ Unwrap() http.ResponseWriter }:
-			w = x.Unwrap()
-		default:
-			return
-		}
-	}
-}

@@ -9,8 +9,9 @@
 // Request verdicts are cached: for an operation whose parameters are all in
 // the query and that takes no body, kin-openapi's verdict depends only on the
 // method and the raw query, so it is computed once per distinct query (the
-// cache is bounded). Responses are validated on the way out unless the
-// handler marks them as bytes it validated already (MarkValidated).
+// cache is bounded). Operation.Check validates a response on its way out;
+// bytes validated in advance (the stub's precomputed lists) are simply
+// written without it.
 package validate
 
 import (

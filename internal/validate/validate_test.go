@@ -140,44 +140,40 @@ func TestValidateResponse(t *testing.T) {
 	}
 }
 
-func TestResponses(t *testing.T) {
+func TestCheck(t *testing.T) {
 	op := testOperation(t)
-	write := func(status int, body string, mark bool) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if mark {
-				MarkValidated(w)
-			}
+	write := func(status int, body string) func(http.ResponseWriter) {
+		return func(w http.ResponseWriter) {
 			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("Retry-After", "1")
 			w.WriteHeader(status)
 			_, _ = w.Write([]byte(body))
-		})
+		}
 	}
 	tests := []struct {
 		name       string
 		mode       Mode
-		h          http.Handler
+		write      func(http.ResponseWriter)
 		wantStatus int
 		wantBody   string
 		reported   bool
 	}{
-		{"strict valid", Strict, write(200, `{"n":1}`, false), 200, `{"n":1}`, false},
-		{"strict invalid", Strict, write(200, `{"n":"x"}`, false), 500, `"code":13`, true},
-		{"strict invalid error", Strict, write(503, `{}`, false), 500, `"code":13`, true},
-		{"warn invalid", Warn, write(200, `{"n":"x"}`, false), 200, `{"n":"x"}`, true},
-		{"off invalid", Off, write(200, `{"n":"x"}`, false), 200, `{"n":"x"}`, false},
-		{"marked bytes pass unchecked", Strict, write(200, `{"n":"x"}`, true), 200, `{"n":"x"}`, false},
-		{"nothing written", Strict, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), 500, `"code":13`, true},
+		{"strict valid", Strict, write(200, `{"n":1}`), 200, `{"n":1}`, false},
+		{"strict invalid", Strict, write(200, `{"n":"x"}`), 500, `"code":13`, true},
+		{"strict invalid error", Strict, write(503, `{}`), 500, `"code":13`, true},
+		{"warn invalid", Warn, write(200, `{"n":"x"}`), 200, `{"n":"x"}`, true},
+		{"off invalid", Off, write(200, `{"n":"x"}`), 200, `{"n":"x"}`, false},
+		{"nothing written", Strict, func(http.ResponseWriter) {}, 500, `"code":13`, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var reported []int
-			h := op.Responses(tt.mode, func(w http.ResponseWriter, r *http.Request, status int, err error) {
+			report := func(w http.ResponseWriter, r *http.Request, status int, err error) {
 				reported = append(reported, status)
-			}, tt.h)
+			}
 			w := httptest.NewRecorder()
 			w.Header().Set("X-Request-Id", "id-1")
-			h.ServeHTTP(w, httptest.NewRequest("GET", "/items", nil))
+			op.Check(w, httptest.NewRequest("GET", "/items", nil), tt.mode, report, tt.write)
 			if w.Code != tt.wantStatus || !strings.Contains(w.Body.String(), tt.wantBody) {
 				t.Errorf("got %d %s, want %d %s", w.Code, w.Body, tt.wantStatus, tt.wantBody)
 			}
@@ -192,24 +188,6 @@ func TestResponses(t *testing.T) {
 			}
 		})
 	}
-}
-
-// TestMarkValidatedStreams checks that marked bytes reach the connection
-// while the handler runs, not after it.
-func TestMarkValidatedStreams(t *testing.T) {
-	op := testOperation(t)
-	var seen int
-	w := httptest.NewRecorder()
-	h := op.Responses(Strict, nil, http.HandlerFunc(func(cw http.ResponseWriter, r *http.Request) {
-		MarkValidated(cw)
-		_, _ = cw.Write([]byte(`{"n":1}`))
-		seen = w.Body.Len()
-	}))
-	h.ServeHTTP(w, httptest.NewRequest("GET", "/items", nil))
-	if seen == 0 {
-		t.Error("marked bytes were buffered")
-	}
-	MarkValidated(httptest.NewRecorder()) // no validator in front: nothing happens
 }
 
 func TestValidateStatusOfTheContract(t *testing.T) {
