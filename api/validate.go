@@ -11,18 +11,18 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/getkin/kin-openapi/routers"
 
 	"github.com/torqapi/integrations/internal/contract"
+	"github.com/torqapi/integrations/internal/validate"
 )
 
-// validateTransport holds every response against the embedded contract.
-// Redirects (handled by the auth layer) and error pages that are not JSON (a
-// proxy's, not the API's) are let through: they become *Error values.
+// validateTransport holds every response against the embedded contract,
+// with the same validator the stub uses. Redirects (handled by the auth
+// layer) and error pages that are not JSON (a proxy's, not the API's) are
+// let through: they become *Error values.
 type validateTransport struct {
-	next  http.RoundTripper
-	route *routers.Route
-	opts  *openapi3filter.Options
+	next http.RoundTripper
+	op   *validate.Operation
 }
 
 // listPath is the contract's path of the one operation the client calls.
@@ -33,18 +33,15 @@ func newValidateTransport(next http.RoundTripper) (*validateTransport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api: WithResponseValidation: %w", err)
 	}
-	item := doc.Paths.Value(listPath)
-	if item == nil || item.Get == nil {
-		return nil, fmt.Errorf("api: WithResponseValidation: the contract has no GET %s", listPath)
+	v, err := validate.New(doc)
+	if err != nil {
+		return nil, fmt.Errorf("api: WithResponseValidation: %w", err)
 	}
-	return &validateTransport{
-		next:  next,
-		route: &routers.Route{Spec: doc, Path: listPath, PathItem: item, Method: http.MethodGet, Operation: item.Get},
-		opts: &openapi3filter.Options{
-			IncludeResponseStatus:   true,
-			SchemaValidationOptions: contract.SchemaOptions(doc),
-		},
-	}, nil
+	op, err := v.Operation(http.MethodGet, listPath)
+	if err != nil {
+		return nil, fmt.Errorf("api: WithResponseValidation: %w", err)
+	}
+	return &validateTransport{next: next, op: op}, nil
 }
 
 func (t *validateTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -65,14 +62,7 @@ func (t *validateTransport) RoundTrip(req *http.Request) (*http.Response, error)
 		body, _ = readErrorBody(resp.Body)
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
-	input := &openapi3filter.ResponseValidationInput{
-		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, Route: t.route, Options: t.opts},
-		Status:                 resp.StatusCode,
-		Header:                 resp.Header,
-		Options:                t.opts,
-	}
-	input.SetBodyBytes(body)
-	if verr := openapi3filter.ValidateResponse(req.Context(), input); verr != nil {
+	if verr := t.op.ValidateResponse(req, resp.StatusCode, resp.Header, body); verr != nil {
 		return nil, contractError(resp.StatusCode, verr)
 	}
 	return resp, nil

@@ -210,7 +210,8 @@ func badRequest(err error) *rpcstatus.Error {
 
 // ValidateResponse validates a response of the operation: its status,
 // headers and body. r is the request it answers (nil: a GET). The error, if
-// any, says why the response breaks the contract.
+// any, says on one line why the response breaks the contract, and wraps
+// kin-openapi's error (an *openapi3.SchemaError names the field).
 func (o *Operation) ValidateResponse(r *http.Request, status int, header http.Header, body []byte) error {
 	if r == nil {
 		r = o.probe
@@ -223,10 +224,25 @@ func (o *Operation) ValidateResponse(r *http.Request, status int, header http.He
 	}
 	input.SetBodyBytes(body)
 	if err := openapi3filter.ValidateResponse(r.Context(), input); err != nil {
-		return fmt.Errorf("%s %s: %d response: %s", o.route.Method, o.route.Path, status, oneLine(err.Error()))
+		return &responseError{method: o.route.Method, path: o.route.Path, status: status, err: err}
 	}
 	return nil
 }
+
+// responseError is a response that breaks the contract: a one-line message
+// for logs, and kin-openapi's error underneath (errors.As finds its
+// *openapi3.SchemaError, with the offending field).
+type responseError struct {
+	method, path string
+	status       int
+	err          error
+}
+
+func (e *responseError) Error() string {
+	return fmt.Sprintf("%s %s: %d response: %s", e.method, e.path, e.status, oneLine(e.err.Error()))
+}
+
+func (e *responseError) Unwrap() error { return e.err }
 
 // oneLine folds kin-openapi's multi-line schema errors into one log-friendly
 // line.
