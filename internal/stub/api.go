@@ -21,7 +21,7 @@ import (
 // faults, request validation, then the generated handler. Each step either
 // answers (an error, validated on its way out) or passes on.
 func (s *Stub) serveAPI(w http.ResponseWriter, r *http.Request) {
-	principal, err := s.authenticate(r)
+	principal, err := s.auth.Authenticate(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -47,45 +47,6 @@ func (s *Stub) serveAPI(w http.ResponseWriter, r *http.Request) {
 	// already read: the generated wrapper would parse the query a third
 	// time, and more leniently.
 	s.strict.ListIntegrations(w, r, generated.ListIntegrationsParams{TypeID: typeID})
-}
-
-// maxCachedPrincipals bounds the principal cache: it holds static tokens
-// only, of which there are as many as configured, each under the few ways
-// a client may spell its Authorization header.
-const maxCachedPrincipals = 64
-
-// authenticate is auth.Authenticate with the principals of static tokens
-// cached by the exact Authorization header. Static tokens are fixed for the
-// stub's life, so the cache never goes stale; issued tokens (which expire)
-// and refusals are never cached. It spares every request the token's
-// SHA-256; the constant-time comparison auth does guards a real service,
-// not a local stub whose demo token is printed at start.
-func (s *Stub) authenticate(r *http.Request) (auth.Principal, error) {
-	v := r.Header["Authorization"]
-	if len(v) == 1 {
-		if m := s.principals.Load(); m != nil {
-			if p, ok := (*m)[v[0]]; ok {
-				return p, nil
-			}
-		}
-	}
-	p, err := s.auth.Authenticate(r)
-	if err == nil && len(v) == 1 && strings.HasPrefix(p.ID, "token#") {
-		s.principalsMu.Lock()
-		old := s.principals.Load()
-		if old == nil || len(*old) < maxCachedPrincipals {
-			m := make(map[string]auth.Principal, 1)
-			if old != nil {
-				for k, v := range *old {
-					m[k] = v
-				}
-			}
-			m[v[0]] = p
-			s.principals.Store(&m)
-		}
-		s.principalsMu.Unlock()
-	}
-	return p, err
 }
 
 // writeError writes err as a google.rpc.Status answer of the operation,

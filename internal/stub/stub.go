@@ -106,9 +106,6 @@ type Stub struct {
 
 	limiters *limiterSet // nil: no rate limit
 
-	principals   atomic.Pointer[map[string]auth.Principal] // see authenticate
-	principalsMu sync.Mutex
-
 	idPrefix string
 	idSeq    atomic.Uint64
 
