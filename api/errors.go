@@ -90,10 +90,13 @@ type ErrorInfo struct {
 	Metadata map[string]string
 }
 
-// detail returns the first detail whose type URL names the message name
+// detail returns the first of e's details of message type name.
+func (e *Error) detail(name string) (Any, bool) { return findDetail(e.Details, name) }
+
+// findDetail returns the first detail whose type URL names the message name
 // (its last path segment, as the Any convention says).
-func (e *Error) detail(name string) (Any, bool) {
-	for _, d := range e.Details {
+func findDetail(details []Any, name string) (Any, bool) {
+	for _, d := range details {
 		if d.Type == name || strings.HasSuffix(d.Type, "/"+name) {
 			return d, true
 		}

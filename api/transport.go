@@ -297,12 +297,8 @@ func serverDelay(h http.Header, details []Any, now time.Time) (time.Duration, bo
 			return max(at.Sub(now), 0), true
 		}
 	}
-	for _, d := range details {
-		if d.Type == "type.googleapis.com/google.rpc.RetryInfo" || strings.HasSuffix(d.Type, "/google.rpc.RetryInfo") {
-			if delay, ok := retryDelay(d); ok {
-				return delay, true
-			}
-		}
+	if d, ok := findDetail(details, "google.rpc.RetryInfo"); ok {
+		return retryDelay(d)
 	}
 	return 0, false
 }
