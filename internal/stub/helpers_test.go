@@ -19,6 +19,7 @@ import (
 	"github.com/torqapi/integrations/generated"
 	"github.com/torqapi/integrations/internal/auth"
 	"github.com/torqapi/integrations/internal/contract"
+	"github.com/torqapi/integrations/internal/rpcstatus"
 	"github.com/torqapi/integrations/internal/validate"
 )
 
@@ -156,7 +157,14 @@ func checkBody(t *testing.T, r *http.Request, w *httptest.ResponseRecorder) {
 			t.Errorf("%s %s: %d body is not a valid Status: %v\n%s", r.Method, r.URL, w.Code, err, body)
 		}
 		var st generated.Status
-		_ = json.Unmarshal(body, &st)
+		if err := json.Unmarshal(body, &st); err != nil {
+			t.Fatalf("%s %s: decode Status: %v", r.Method, r.URL, err)
+		}
+		// The HTTP status is the code table's, but for a wrong method:
+		// code 12 as 405 with Allow.
+		if want := rpcstatus.Code(st.Code).HTTPStatus(); w.Code != want && (w.Code != http.StatusMethodNotAllowed || st.Code != int32(rpcstatus.Unimplemented)) {
+			t.Errorf("%s %s: HTTP %d for code %d, the table says %d", r.Method, r.URL, w.Code, st.Code, want)
+		}
 		if !bytes.Contains(body, []byte(`"details":[`)) {
 			t.Errorf("%s %s: details missing: %s", r.Method, r.URL, body)
 		}
