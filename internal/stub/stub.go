@@ -91,15 +91,16 @@ type Config struct {
 // Stub is the stub's whole handler stack (all routes). It is safe for
 // concurrent use; Reload may run while it serves.
 type Stub struct {
-	cfg     Config
-	log     *slog.Logger
-	reqLog  RequestLogHandler // s.log's handler, when it implements it
-	auth    *auth.Authenticator
-	op      *validate.Operation
-	mode    validate.Mode             // response validation
-	handler http.Handler              // routing and everything below it
-	list    http.Handler              // the list route below routing
-	strict  generated.ServerInterface // the generated strict handler
+	cfg       Config
+	log       *slog.Logger
+	reqLog    RequestLogHandler // s.log's handler, when it implements it
+	auth      *auth.Authenticator
+	validator *validate.Validator                 // routes and validates Torq's API
+	list      *validate.Operation                 // ListIntegrations, whose bodies are precomputed
+	queries   map[*validate.Operation]*queryRules // grpc-gateway's query rules, per operation
+	mode      validate.Mode                       // response validation
+	handler   http.Handler                        // routing and everything below it
+	generated http.Handler                        // the generated handler of every operation
 
 	data     atomic.Pointer[snapshot]
 	reloadMu sync.Mutex
@@ -112,11 +113,10 @@ type Stub struct {
 	tokenReadTimeout time.Duration
 
 	// Seams for tests; set before serving.
-	now      func() time.Time
-	since    func(time.Time) time.Duration
-	sleep    func(ctx context.Context, d time.Duration) error
-	random   func() float64
-	listHook func(ctx context.Context, req generated.ListIntegrationsRequestObject) (generated.ListIntegrationsResponseObject, error)
+	now    func() time.Time
+	since  func(time.Time) time.Duration
+	sleep  func(ctx context.Context, d time.Duration) error
+	random func() float64
 }
 
 // MaxBodyBytes bounds every request body the stub reads (only the token
@@ -142,18 +142,26 @@ func NewHandler(cfg Config) (*Stub, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stub: %w", err)
 	}
-	op, err := v.Operation(http.MethodGet, "/v1alpha/integrations")
+	// The one operation whose answers are data: its 200 bodies are built
+	// when the data loads.
+	list, err := v.Operation(http.MethodGet, "/v1alpha/integrations")
 	if err != nil {
 		return nil, fmt.Errorf("stub: %w", err)
+	}
+	queries := map[*validate.Operation]*queryRules{}
+	for _, op := range v.Operations() {
+		queries[op] = newQueryRules(op)
 	}
 	var prefix [4]byte
 	_, _ = rand.Read(prefix[:])
 	s := &Stub{
-		cfg:      cfg,
-		log:      cfg.Logger,
-		auth:     a,
-		op:       op,
-		idPrefix: hex.EncodeToString(prefix[:]) + "-",
+		cfg:       cfg,
+		log:       cfg.Logger,
+		auth:      a,
+		validator: v,
+		list:      list,
+		queries:   queries,
+		idPrefix:  hex.EncodeToString(prefix[:]) + "-",
 
 		tokenReadTimeout: TokenReadTimeout,
 		now:              time.Now,
@@ -182,7 +190,7 @@ func NewHandler(cfg Config) (*Stub, error) {
 			return nil, fmt.Errorf("stub: %w", err)
 		}
 	}
-	snap, err := buildSnapshot(items, op)
+	snap, err := buildSnapshot(items, list)
 	if err != nil {
 		return nil, fmt.Errorf("stub: %w", err)
 	}
@@ -193,7 +201,7 @@ func NewHandler(cfg Config) (*Stub, error) {
 	case ValidateWarn:
 		s.mode = validate.Warn
 	}
-	s.strict = s.strictHandler()
+	s.generated = s.apiHandler()
 	s.handler = s.routes()
 	return s, nil
 }
@@ -238,7 +246,7 @@ func (s *Stub) Reload() error {
 	if err != nil {
 		return fmt.Errorf("stub: reload: %w", err)
 	}
-	snap, err := buildSnapshot(items, s.op)
+	snap, err := buildSnapshot(items, s.list)
 	if err != nil {
 		return fmt.Errorf("stub: reload %s: %w", s.cfg.FixturesFile, err)
 	}
@@ -254,7 +262,7 @@ func (s *Stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil && r.Body != http.NoBody {
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 	}
-	s.serveLogged(w, r)
+	s.serveLogged(w, r, s.handler)
 }
 
 func sleepContext(ctx context.Context, d time.Duration) error {
