@@ -497,7 +497,6 @@ func TestHandlerError(t *testing.T) {
 	}
 }
 
-
 func writeFixtures(t *testing.T, path string, items []generated.Integration) {
 	t.Helper()
 	b, err := json.Marshal(generated.IntegrationList{Integrations: items})
