@@ -51,21 +51,40 @@ func (s *Stub) serveOperation(w http.ResponseWriter, r *http.Request, op *valida
 		rpcstatus.Write(w, e)
 		return
 	}
-	if e := s.faults(r, principal); e != nil {
-		rpcstatus.Write(w, e)
-		return
-	}
 	r, _, e := s.queries[op].apply(r)
 	if e != nil {
 		rpcstatus.Write(w, e)
 		return
 	}
+	if hit, ok := s.scripts.Next(scriptRequest(r, workspaceOf(principal))); ok {
+		// A scripted step replaces the random faults: scripted tests are
+		// deterministic.
+		s.runStep(w, r, op, pathParams, hit.Step)
+		return
+	}
+	if e := s.faults(r, principal); e != nil {
+		rpcstatus.Write(w, e)
+		return
+	}
+	s.answer(w, r, op, pathParams)
+}
+
+// answer is the normal answer of op: request validation for this
+// operation, then the generated handler.
+func (s *Stub) answer(w http.ResponseWriter, r *http.Request, op *validate.Operation, pathParams map[string]string) {
 	if err := op.ValidateRequest(r, pathParams); err != nil {
 		rpcstatus.Write(w, err)
 		return
 	}
 	s.generated.ServeHTTP(w, r)
 }
+
+// workspaceOf is the workspace a principal belongs to.
+func workspaceOf(auth.Principal) string { return DefaultWorkspace }
+
+// DefaultWorkspace holds the embedded data, the demo token and the demo
+// client, and whatever flags and single-workspace fixture files configure.
+const DefaultWorkspace = "default"
 
 // methodNotAllowed is grpc-gateway's code 12 "Method Not Allowed", answered
 // as HTTP 405 with Allow, the status clients can act on (the gateway itself
@@ -111,7 +130,7 @@ func forced(status int, op *validate.Operation) *rpcstatus.Error {
 	case http.StatusTooManyRequests:
 		return tooManyRequests(RetryAfter)
 	case 499:
-		return &rpcstatus.Error{Code: rpcstatus.Canceled, Message: "context canceled"}
+		return errCanceled
 	case http.StatusInternalServerError:
 		return &rpcstatus.Error{Code: rpcstatus.Internal, Message: "Internal error."}
 	case http.StatusNotImplemented:
@@ -125,13 +144,17 @@ func forced(status int, op *validate.Operation) *rpcstatus.Error {
 }
 
 func tooManyRequests(retry time.Duration) *rpcstatus.Error {
+	return withRetry(&rpcstatus.Error{Code: rpcstatus.ResourceExhausted, Message: "Too many requests, retry later."}, retry)
+}
+
+// withRetry adds Retry-After (whole seconds, at least 1) and a
+// google.rpc.RetryInfo with the exact delay to e.
+func withRetry(e *rpcstatus.Error, retry time.Duration) *rpcstatus.Error {
 	secs := int64(math.Ceil(retry.Seconds()))
 	if secs < 1 {
 		secs = 1
 	}
-	return (&rpcstatus.Error{Code: rpcstatus.ResourceExhausted, Message: "Too many requests, retry later."}).
-		WithHeader("Retry-After", strconv.FormatInt(secs, 10)).
-		WithDetails(rpcstatus.RetryInfo(retry))
+	return e.WithHeader("Retry-After", strconv.FormatInt(secs, 10)).WithDetails(rpcstatus.RetryInfo(retry))
 }
 
 func unavailable() *rpcstatus.Error {
@@ -196,7 +219,7 @@ func (s *Stub) faults(r *http.Request, p auth.Principal) *rpcstatus.Error {
 			d += time.Duration(s.random() * float64(spread+1))
 		}
 		if err := s.sleep(r.Context(), d); err != nil {
-			return &rpcstatus.Error{Code: rpcstatus.Canceled, Message: "context canceled"}
+			return errCanceled
 		}
 	}
 	if s.cfg.ErrorRate > 0 && s.random() < s.cfg.ErrorRate {

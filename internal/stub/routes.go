@@ -126,10 +126,11 @@ func (s *Stub) serveLogged(w http.ResponseWriter, r *http.Request, next http.Han
 	lw.ResponseWriter, lw.status = w, 0
 	defer func() {
 		abort := false
-		if p := recover(); p != nil {
-			if p == http.ErrAbortHandler {
-				panic(p)
-			}
+		if p := recover(); p == http.ErrAbortHandler {
+			// A deliberate abort (a scripted fault): the request is
+			// logged, then the connection dropped.
+			abort = true
+		} else if p != nil {
 			s.log.LogAttrs(r.Context(), errorLevel, "panic",
 				slog.String("request_id", id),
 				slog.String("method", r.Method),

@@ -42,6 +42,7 @@ import (
 	"github.com/torqapi/integrations/internal/auth"
 	"github.com/torqapi/integrations/internal/contract"
 	"github.com/torqapi/integrations/internal/fixtures"
+	"github.com/torqapi/integrations/internal/script"
 	"github.com/torqapi/integrations/internal/validate"
 )
 
@@ -106,6 +107,7 @@ type Stub struct {
 	reloadMu sync.Mutex
 
 	limiters *limiterSet // nil: no rate limit
+	scripts  script.Set
 
 	idPrefix string
 	idSeq    atomic.Uint64
