@@ -121,6 +121,17 @@ type Stub struct {
 	random func() float64
 }
 
+// sharedValidator parses the embedded contract once per process: the
+// Validator is immutable once built, so every stub in a process (api/apitest
+// builds one per test) shares it instead of parsing the contract again.
+var sharedValidator = sync.OnceValues(func() (*validate.Validator, error) {
+	doc, err := contract.Load()
+	if err != nil {
+		return nil, err
+	}
+	return validate.New(doc)
+})
+
 // MaxBodyBytes bounds every request body the stub reads (only the token
 // endpoint reads one).
 const MaxBodyBytes = 64 << 10
@@ -136,11 +147,7 @@ func NewHandler(cfg Config) (*Stub, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stub: %w", err)
 	}
-	doc, err := contract.Load()
-	if err != nil {
-		return nil, fmt.Errorf("stub: %w", err)
-	}
-	v, err := validate.New(doc)
+	v, err := sharedValidator()
 	if err != nil {
 		return nil, fmt.Errorf("stub: %w", err)
 	}
