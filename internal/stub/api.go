@@ -44,6 +44,14 @@ func (s *Stub) serveContract(w http.ResponseWriter, r *http.Request, path string
 func (s *Stub) serveOperation(w http.ResponseWriter, r *http.Request, op *validate.Operation, pathParams map[string]string) {
 	principal, err := s.auth.Authenticate(r)
 	if err != nil {
+		var expired *auth.ExpiredError
+		if errors.As(err, &expired) && s.cfg.ExpiredToken == http.StatusFound {
+			// Torq's documented answer to an expired token, outside the
+			// contract.
+			validate.Prevalidated(w)
+			writeExpiredRedirect(w)
+			return
+		}
 		rpcstatus.Write(w, err)
 		return
 	}
@@ -80,11 +88,11 @@ func (s *Stub) answer(w http.ResponseWriter, r *http.Request, op *validate.Opera
 }
 
 // workspaceOf is the workspace a principal belongs to.
-func workspaceOf(auth.Principal) string { return DefaultWorkspace }
+func workspaceOf(p auth.Principal) string { return p.Workspace }
 
 // DefaultWorkspace holds the embedded data, the demo token and the demo
 // client, and whatever flags and single-workspace fixture files configure.
-const DefaultWorkspace = "default"
+const DefaultWorkspace = auth.DefaultWorkspace
 
 // methodNotAllowed is grpc-gateway's code 12 "Method Not Allowed", answered
 // as HTTP 405 with Allow, the status clients can act on (the gateway itself
@@ -122,7 +130,7 @@ func forced(status int, op *validate.Operation) *rpcstatus.Error {
 	case http.StatusUnauthorized:
 		return &rpcstatus.Error{Code: rpcstatus.Unauthenticated, Message: auth.MsgUnauthenticated}
 	case http.StatusForbidden:
-		return &rpcstatus.Error{Code: rpcstatus.PermissionDenied, Message: auth.MsgPermissionDenied}
+		return auth.PermissionDenied()
 	case http.StatusNotFound:
 		return &rpcstatus.Error{Code: rpcstatus.NotFound, Message: "Not Found"}
 	case http.StatusConflict:

@@ -82,6 +82,10 @@ type Config struct {
 	// bucket, burst of one second's worth); 0 => off. Past it: 429
 	// RESOURCE_EXHAUSTED with Retry-After and google.rpc.RetryInfo.
 	RateLimit float64
+	// ExpiredToken is the HTTP status of the answer to an expired issued
+	// token: 302 (the default), as Torq's errors page documents it, or 401
+	// UNAUTHENTICATED as the gateway's own auth would answer.
+	ExpiredToken int
 	// ValidateResponses is "strict" (default), "warn" or "off".
 	ValidateResponses ResponseValidation
 	// Logger receives one line per request and the stub's warnings;
@@ -222,6 +226,13 @@ func checkConfig(cfg *Config) error {
 	case ValidateStrict, ValidateWarn, ValidateOff:
 	default:
 		return fmt.Errorf("stub: ValidateResponses is %q, want strict, warn or off", cfg.ValidateResponses)
+	}
+	switch cfg.ExpiredToken {
+	case 0:
+		cfg.ExpiredToken = http.StatusFound
+	case http.StatusFound, http.StatusUnauthorized:
+	default:
+		return fmt.Errorf("stub: ExpiredToken is %d, want 302 or 401", cfg.ExpiredToken)
 	}
 	if cfg.LatencyMin < 0 || cfg.LatencyMax < 0 {
 		return errors.New("stub: latency must not be negative")
