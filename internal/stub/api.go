@@ -23,6 +23,11 @@ import (
 // validated on its way out) or passes on. path is the request's path
 // without Torq's /public prefix.
 func (s *Stub) serveContract(w http.ResponseWriter, r *http.Request, path string) {
+	ex := exchangeOf(w)
+	if ex == nil {
+		ex = new(exchange)
+	}
+	ex.api = true
 	op, pathParams, err := s.validator.Find(r.Method, path)
 	if err != nil {
 		var re *validate.RouteError
@@ -37,12 +42,13 @@ func (s *Stub) serveContract(w http.ResponseWriter, r *http.Request, path string
 	// responses on its way out, but for bytes validated when they were
 	// built (validate.Prevalidated).
 	op.Check(w, r, s.mode, s.reportViolation, func(w http.ResponseWriter) {
-		s.serveOperation(w, r, op, pathParams)
+		s.serveOperation(w, r, ex, op, pathParams)
 	})
 }
 
-func (s *Stub) serveOperation(w http.ResponseWriter, r *http.Request, op *validate.Operation, pathParams map[string]string) {
+func (s *Stub) serveOperation(w http.ResponseWriter, r *http.Request, ex *exchange, op *validate.Operation, pathParams map[string]string) {
 	principal, err := s.auth.Authenticate(r)
+	ex.workspace = principal.Workspace
 	if err != nil {
 		var expired *auth.ExpiredError
 		if errors.As(err, &expired) && s.cfg.ExpiredToken == http.StatusFound {
@@ -59,32 +65,59 @@ func (s *Stub) serveOperation(w http.ResponseWriter, r *http.Request, op *valida
 		rpcstatus.Write(w, e)
 		return
 	}
-	r, _, e := s.queries[op].apply(r)
+	r, warnings, e := s.queries[op].apply(r)
+	ex.warnings = append(ex.warnings, warnings...)
 	if e != nil {
+		ex.violate(e)
 		rpcstatus.Write(w, e)
 		return
 	}
 	if hit, ok := s.scripts.Next(scriptRequest(r, workspaceOf(principal))); ok {
 		// A scripted step replaces the random faults: scripted tests are
 		// deterministic.
-		s.runStep(w, r, op, pathParams, hit.Step)
+		ex.script, ex.step = hit.ScriptID, hit.Index
+		s.runStep(w, r, ex, op, pathParams, hit.Step)
 		return
 	}
 	if e := s.faults(r, principal); e != nil {
 		rpcstatus.Write(w, e)
 		return
 	}
-	s.answer(w, r, op, pathParams)
+	s.answer(w, r, ex, op, pathParams)
 }
 
 // answer is the normal answer of op: request validation for this
 // operation, then the generated handler.
-func (s *Stub) answer(w http.ResponseWriter, r *http.Request, op *validate.Operation, pathParams map[string]string) {
+func (s *Stub) answer(w http.ResponseWriter, r *http.Request, ex *exchange, op *validate.Operation, pathParams map[string]string) {
 	if err := op.ValidateRequest(r, pathParams); err != nil {
+		ex.violate(err)
 		rpcstatus.Write(w, err)
 		return
 	}
 	s.generated.ServeHTTP(w, r)
+}
+
+// violate records why a request broke the contract: each field violation
+// of its 400 as "field: description", or the message.
+func (ex *exchange) violate(err error) {
+	e := rpcstatus.FromError(err)
+	n := len(ex.violations)
+	for _, d := range e.Details {
+		if d.Type != rpcstatus.TypeBadRequest {
+			continue
+		}
+		list, _ := d.AdditionalProperties["fieldViolations"].([]any)
+		for _, v := range list {
+			if fv, ok := v.(map[string]any); ok {
+				f, _ := fv["field"].(string)
+				desc, _ := fv["description"].(string)
+				ex.violations = append(ex.violations, f+": "+desc)
+			}
+		}
+	}
+	if len(ex.violations) == n {
+		ex.violations = append(ex.violations, e.Message)
+	}
 }
 
 // workspaceOf is the workspace a principal belongs to.

@@ -43,7 +43,7 @@ func scriptRequest(r *http.Request, workspace string) script.Request {
 // pass step, or a delay alone, answers normally (after the delay). Faults and Torq's failure shapes outside the contract (302, the
 // edge's HTML 502) are exempt from response validation; every other
 // scripted answer is a contract-valid google.rpc.Status, checked like any.
-func (s *Stub) runStep(w http.ResponseWriter, r *http.Request, op *validate.Operation, pathParams map[string]string, st script.Step) {
+func (s *Stub) runStep(w http.ResponseWriter, r *http.Request, ex *exchange, op *validate.Operation, pathParams map[string]string, st script.Step) {
 	ctx := r.Context()
 	if st.Delay > 0 && st.Fault != script.FaultDribble && st.Fault != script.FaultStall {
 		if err := s.sleep(ctx, st.Delay); err != nil {
@@ -54,7 +54,7 @@ func (s *Stub) runStep(w http.ResponseWriter, r *http.Request, op *validate.Oper
 	switch {
 	case st.Fault != "":
 		validate.Prevalidated(w)
-		s.fault(w, r, op, pathParams, st)
+		s.fault(w, r, ex, op, pathParams, st)
 	case st.Status == http.StatusFound:
 		validate.Prevalidated(w)
 		writeExpiredRedirect(w)
@@ -64,7 +64,7 @@ func (s *Stub) runStep(w http.ResponseWriter, r *http.Request, op *validate.Oper
 	case st.Status != 0:
 		rpcstatus.Write(w, scriptedError(st, op))
 	default: // pass, or a delay alone
-		s.answer(w, r, op, pathParams)
+		s.answer(w, r, ex, op, pathParams)
 	}
 }
 
@@ -119,7 +119,7 @@ func writeEdgeHTML(w http.ResponseWriter) {
 }
 
 // fault breaks the exchange as the step says.
-func (s *Stub) fault(w http.ResponseWriter, r *http.Request, op *validate.Operation, pathParams map[string]string, st script.Step) {
+func (s *Stub) fault(w http.ResponseWriter, r *http.Request, ex *exchange, op *validate.Operation, pathParams map[string]string, st script.Step) {
 	switch st.Fault {
 	case script.FaultReset:
 		reset(w)
@@ -132,7 +132,7 @@ func (s *Stub) fault(w http.ResponseWriter, r *http.Request, op *validate.Operat
 		reset(w)
 	case script.FaultTruncate, script.FaultDribble:
 		var b bufferedResponse
-		s.answer(&b, r, op, pathParams)
+		s.answer(&b, r, ex, op, pathParams)
 		h := w.Header()
 		for k, v := range b.header {
 			h[k] = v

@@ -42,6 +42,7 @@ import (
 	"github.com/torqapi/integrations/internal/auth"
 	"github.com/torqapi/integrations/internal/contract"
 	"github.com/torqapi/integrations/internal/fixtures"
+	"github.com/torqapi/integrations/internal/journal"
 	"github.com/torqapi/integrations/internal/script"
 	"github.com/torqapi/integrations/internal/validate"
 )
@@ -86,6 +87,10 @@ type Config struct {
 	// token: 302 (the default), as Torq's errors page documents it, or 401
 	// UNAUTHENTICATED as the gateway's own auth would answer.
 	ExpiredToken int
+	// JournalSize is how many exchanges of Torq's API the journal keeps,
+	// the newest; 0 => journal.DefaultSize. Memory stays flat however many
+	// requests come.
+	JournalSize int
 	// ValidateResponses is "strict" (default), "warn" or "off".
 	ValidateResponses ResponseValidation
 	// Logger receives one line per request and the stub's warnings;
@@ -112,6 +117,7 @@ type Stub struct {
 
 	limiters *limiterSet // nil: no rate limit
 	scripts  script.Set
+	journal  *journal.Journal
 
 	idPrefix string
 	idSeq    atomic.Uint64
@@ -186,6 +192,7 @@ func NewHandler(cfg Config) (*Stub, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.reqLog, _ = s.log.Handler().(RequestLogHandler)
+	s.journal = journal.New(cfg.JournalSize)
 	if cfg.RateLimit > 0 {
 		s.limiters = newLimiterSet(cfg.RateLimit)
 	}
@@ -226,6 +233,9 @@ func checkConfig(cfg *Config) error {
 	case ValidateStrict, ValidateWarn, ValidateOff:
 	default:
 		return fmt.Errorf("stub: ValidateResponses is %q, want strict, warn or off", cfg.ValidateResponses)
+	}
+	if cfg.JournalSize < 0 || cfg.JournalSize > journal.MaxSize {
+		return fmt.Errorf("stub: JournalSize is %d, want 0 (the default, %d) to %d", cfg.JournalSize, journal.DefaultSize, journal.MaxSize)
 	}
 	switch cfg.ExpiredToken {
 	case 0:
@@ -273,6 +283,9 @@ func (s *Stub) Reload() error {
 	s.data.Store(snap)
 	return nil
 }
+
+// Journal returns the stub's record of the exchanges of Torq's API.
+func (s *Stub) Journal() *journal.Journal { return s.journal }
 
 // Len returns how many integrations the stub serves now.
 func (s *Stub) Len() int { return s.data.Load().count }
