@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -94,6 +95,17 @@ func TestEvolution(t *testing.T) {
 		}
 	})
 
+	// The parameter Torq always had, refused in the shape the new one must be.
+	t.Run("a repeated type_id is 400 naming it", func(t *testing.T) {
+		code, body := get(t, base+"/v1alpha/integrations?type_id=a&type_id=b")
+		if code != http.StatusBadRequest {
+			t.Fatalf("status %d, want 400; body %s", code, body)
+		}
+		if fields := violations(t, body); !slices.Contains(fields, "type_id") {
+			t.Errorf("BadRequest names %q, want type_id; body %s", fields, body)
+		}
+	})
+
 	t.Run("the new parameter is validated", func(t *testing.T) {
 		for _, tc := range []struct {
 			value string
@@ -114,7 +126,7 @@ func TestEvolution(t *testing.T) {
 				if tc.code != http.StatusBadRequest {
 					return
 				}
-				if fields := violations(t, body); !contains(fields, "page_size") {
+				if fields := violations(t, body); !slices.Contains(fields, "page_size") {
 					t.Errorf("BadRequest names %q, want page_size; body %s", fields, body)
 				}
 			})
@@ -374,13 +386,4 @@ func violations(t *testing.T, body []byte) []string {
 		}
 	}
 	return fields
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

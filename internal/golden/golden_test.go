@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -156,7 +157,7 @@ func TestEveryTestBinaryAcceptsUpdate(t *testing.T) {
 			continue
 		}
 		binaries++
-		if pkg == self || legacyUpdate[pkg] || contains(fields[1:], self) {
+		if pkg == self || legacyUpdate[pkg] || slices.Contains(fields[1:], self) {
 			continue
 		}
 		t.Errorf("the tests of %s do not link %s: go test ./... -update fails there; add to one of its test files:\n\timport _ %q", pkg, self, self)
@@ -164,13 +165,4 @@ func TestEveryTestBinaryAcceptsUpdate(t *testing.T) {
 	if binaries < 10 {
 		t.Fatalf("go list found %d test binaries, want the module's (at least 10)", binaries)
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
