@@ -109,7 +109,7 @@ func TestStubEveryErrorCode(t *testing.T) {
 		code    api.Code
 		message string
 	}{
-		{400, api.CodeInvalidArgument, "type_id: value is not a valid integration type"},
+		{400, api.CodeInvalidArgument, "type_id: value is not valid"},
 		{401, api.CodeUnauthenticated, auth.MsgUnauthenticated},
 		{403, api.CodePermissionDenied, auth.MsgPermissionDenied},
 		{404, api.CodeNotFound, "Not Found"},

@@ -47,6 +47,7 @@ func TestAuthenticate(t *testing.T) {
 	a := newAuth(t, auth.Config{
 		Tokens:       []string{auth.DemoToken, "second-token"},
 		DeniedTokens: []string{"read-only-token"},
+		ClientID:     "team-client",
 		TokenTTL:     time.Hour,
 	}, c)
 	issued, _ := a.IssueToken("team-client")
@@ -255,9 +256,9 @@ func TestNewDefaults(t *testing.T) {
 func TestSharedSigningKey(t *testing.T) {
 	c := &clock{now: t0}
 	key := []byte("replicas-share-this-signing-key!")
-	a := newAuth(t, auth.Config{SigningKey: key}, c)
-	b := newAuth(t, auth.Config{SigningKey: append([]byte(nil), key...)}, c)
-	other := newAuth(t, auth.Config{SigningKey: []byte("a-different-signing-key-32-bytes")}, c)
+	a := newAuth(t, auth.Config{SigningKey: key, ClientID: "replica-client"}, c)
+	b := newAuth(t, auth.Config{SigningKey: append([]byte(nil), key...), ClientID: "replica-client"}, c)
+	other := newAuth(t, auth.Config{SigningKey: []byte("a-different-signing-key-32-bytes"), ClientID: "replica-client"}, c)
 	tests := []struct {
 		name           string
 		issuer, holder *auth.Authenticator

@@ -74,7 +74,7 @@ func FuzzStub(f *testing.F) {
 		w := httptest.NewRecorder()
 		s.ServeHTTP(w, r)
 		if w.Code >= 500 {
-			e := preferred(r)
+			e := preferred(r, s.list)
 			if e == nil || e.Code.HTTPStatus() != w.Code {
 				t.Fatalf("%q %q?%q: unforced %d: %s", method, path, query, w.Code, w.Body)
 			}

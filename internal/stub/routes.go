@@ -17,25 +17,28 @@ import (
 
 const errorLevel = slog.LevelError
 
-// routes is the ServeMux of the stub. Patterns carry no method: each route
-// checks its methods itself so that a wrong method on a known path is 405
-// with Allow, written as a google.rpc.Status like every other error.
+// publicPrefix is Torq's base path (https://api.torq.io/public): the stub
+// serves the contract under it and under /, so that switching between Torq
+// and the stub is a host swap.
+const publicPrefix = "/public"
+
+// routes is the ServeMux of the stub's own routes; every other path is the
+// contract's, routed by kin-openapi's router over the contract
+// (serveContract). Patterns carry no method: each route checks its methods
+// itself so that a wrong method on a known path is 405 with Allow, written
+// as a google.rpc.Status like every other error.
 func (s *Stub) routes() http.Handler {
 	mux := http.NewServeMux()
-	// Responses of the list route are validated where they are made: the
-	// precomputed bodies were validated when the data loaded, every error
-	// and any other answer is validated on its way out (writeError,
-	// checkedResponse), so the hot path carries no validating writer.
-	api := allow(http.HandlerFunc(s.serveAPI), http.MethodGet)
-	s.list = api
-	// Torq's own base path, so that switching between Torq and the stub is
-	// a host swap, and the contract's path as is.
-	mux.Handle("/public/v1alpha/integrations", api)
-	mux.Handle("/v1alpha/integrations", api)
 	mux.Handle("/v1/auth/token", allow(http.HandlerFunc(s.serveToken), http.MethodPost))
 	mux.Handle("/healthz", allow(http.HandlerFunc(s.serveHealth), http.MethodGet, http.MethodHead))
 	mux.Handle("/openapi.yaml", allow(http.HandlerFunc(serveSpec), http.MethodGet, http.MethodHead))
-	mux.Handle("/", http.HandlerFunc(notFound))
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if rest, ok := strings.CutPrefix(p, publicPrefix); ok && strings.HasPrefix(rest, "/") {
+			p = rest
+		}
+		s.serveContract(w, r, p)
+	}))
 	return mux
 }
 
@@ -45,15 +48,9 @@ var errNotFound = &rpcstatus.Error{Code: rpcstatus.NotFound, Message: "Not Found
 func notFound(w http.ResponseWriter, _ *http.Request) { rpcstatus.Write(w, errNotFound) }
 
 // allow serves h for the given methods and answers any other method with
-// code 12 "Method Not Allowed" (grpc-gateway's code and message) as HTTP 405
-// with Allow, the status clients can act on.
+// methodNotAllowed.
 func allow(h http.Handler, methods ...string) http.Handler {
-	e := &rpcstatus.Error{
-		Code:       rpcstatus.Unimplemented,
-		Message:    "Method Not Allowed",
-		HTTPStatus: http.StatusMethodNotAllowed,
-		Header:     http.Header{"Allow": {strings.Join(methods, ", ")}},
-	}
+	e := methodNotAllowed(methods)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		for _, m := range methods {
 			if r.Method == m {
@@ -119,8 +116,9 @@ func (lw *logWriter) Unwrap() http.ResponseWriter { return lw.ResponseWriter }
 
 var logWriterPool = sync.Pool{New: func() any { return new(logWriter) }}
 
-// serveLogged is the outermost layer: request id, recover, request log.
-func (s *Stub) serveLogged(w http.ResponseWriter, r *http.Request) {
+// serveLogged is the outermost layer: request id, recover, request log,
+// around next (the stub's routes).
+func (s *Stub) serveLogged(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	start := s.now()
 	id := s.requestID(r)
 	w.Header()["X-Request-Id"] = []string{id}
@@ -128,10 +126,11 @@ func (s *Stub) serveLogged(w http.ResponseWriter, r *http.Request) {
 	lw.ResponseWriter, lw.status = w, 0
 	defer func() {
 		abort := false
-		if p := recover(); p != nil {
-			if p == http.ErrAbortHandler {
-				panic(p)
-			}
+		if p := recover(); p == http.ErrAbortHandler {
+			// A deliberate abort (a scripted fault): the request is
+			// logged, then the connection dropped.
+			abort = true
+		} else if p != nil {
 			s.log.LogAttrs(r.Context(), errorLevel, "panic",
 				slog.String("request_id", id),
 				slog.String("method", r.Method),
@@ -178,12 +177,7 @@ func (s *Stub) serveLogged(w http.ResponseWriter, r *http.Request) {
 		notFound(lw, r)
 		return
 	}
-	if p := r.URL.Path; r.URL.RawPath == "" && (p == "/public/v1alpha/integrations" || p == "/v1alpha/integrations") {
-		// The route nearly every request takes, without the mux's search.
-		s.list.ServeHTTP(lw, r)
-		return
-	}
-	s.handler.ServeHTTP(lw, r)
+	next.ServeHTTP(lw, r)
 }
 
 // RequestLogHandler is an optional interface of a Config.Logger's handler

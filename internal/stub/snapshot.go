@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -33,9 +34,10 @@ type listBody struct {
 var jsonContentType = []string{"application/json"}
 
 // VisitListIntegrationsResponse writes the precomputed bytes. They were
-// validated against the contract when the data loaded, so nothing checks
-// them again on the way out.
+// validated against the contract when the data loaded, so they are marked
+// prevalidated: nothing buffers or checks them again on the way out.
 func (b *listBody) VisitListIntegrationsResponse(w http.ResponseWriter) error {
+	validate.Prevalidated(w)
 	h := w.Header()
 	h["Content-Type"] = jsonContentType
 	h["Content-Length"] = b.contentLength
@@ -104,14 +106,7 @@ var _ generated.StrictServerInterface = (*server)(nil)
 // ListIntegrations answers GET /v1alpha/integrations from the snapshot: the
 // full list, the list of one type_id, or the empty list for a type_id that
 // no integration has (an exact match, as Torq filters).
-func (sv *server) ListIntegrations(ctx context.Context, req generated.ListIntegrationsRequestObject) (generated.ListIntegrationsResponseObject, error) {
-	if hook := sv.stub.listHook; hook != nil {
-		resp, err := hook(ctx, req)
-		if resp != nil {
-			resp = checkedResponse{resp, sv.stub}
-		}
-		return resp, err
-	}
+func (sv *server) ListIntegrations(_ context.Context, req generated.ListIntegrationsRequestObject) (generated.ListIntegrationsResponseObject, error) {
 	snap := sv.stub.data.Load()
 	if req.Params.TypeID == "" {
 		return snap.all, nil
@@ -122,35 +117,42 @@ func (sv *server) ListIntegrations(ctx context.Context, req generated.ListIntegr
 	return snap.empty, nil
 }
 
-// checkedResponse is a response object whose bytes were not validated when
-// the data loaded: it is validated as it is written.
-type checkedResponse struct {
-	generated.ListIntegrationsResponseObject
-	stub *Stub
+// apiHandler is the generated handler of every operation of the contract:
+// the generated parameter binding and strict handler over the stub's data,
+// served under Torq's /public base path and under /. Both of its error
+// handlers write a google.rpc.Status. It runs after request validation, so
+// binding errors are not expected; they are answered all the same.
+func (s *Stub) apiHandler() http.Handler {
+	strict := generated.NewStrictHandlerWithOptions(&server{stub: s}, nil, generated.StrictHTTPServerOptions{
+		RequestErrorHandlerFunc: func(w http.ResponseWriter, _ *http.Request, err error) {
+			rpcstatus.Write(w, invalidParam("request", err))
+		},
+		ResponseErrorHandlerFunc: s.handlerError,
+	})
+	mux := http.NewServeMux()
+	for _, base := range []string{"", publicPrefix} {
+		generated.HandlerWithOptions(strict, generated.StdHTTPServerOptions{
+			BaseURL:    base,
+			BaseRouter: mux,
+			ErrorHandlerFunc: func(w http.ResponseWriter, _ *http.Request, err error) {
+				field := "request"
+				var pe *generated.InvalidParamFormatError
+				if errors.As(err, &pe) {
+					field = pe.ParamName
+				}
+				rpcstatus.Write(w, invalidParam(field, err))
+			},
+		})
+	}
+	return mux
 }
 
-// VisitListIntegrationsResponse writes the response through the validator.
-func (c checkedResponse) VisitListIntegrationsResponse(w http.ResponseWriter) error {
-	var err error
-	c.stub.op.Check(w, nil, c.stub.mode, c.stub.reportViolation, func(cw http.ResponseWriter) {
-		err = c.ListIntegrationsResponseObject.VisitListIntegrationsResponse(cw)
-	})
-	return err
-}
-
-// strictHandler is the generated strict handler over the stub's data, with
-// both of its error handlers writing a google.rpc.Status.
-func (s *Stub) strictHandler() generated.ServerInterface {
-	return generated.NewStrictHandlerWithOptions(&server{stub: s}, nil, generated.StrictHTTPServerOptions{
-		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
-			s.writeError(w, r, invalidParam("request", err))
-		},
-		ResponseErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
-			s.log.LogAttrs(r.Context(), errorLevel, "handler error",
-				requestIDAttr(w), errAttr(err))
-			s.writeError(w, r, err)
-		},
-	})
+// handlerError answers an error a strict method returned: an
+// *rpcstatus.Error as it is, any other error as 500 INTERNAL without its
+// text (rpcstatus.Write), logged.
+func (s *Stub) handlerError(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.LogAttrs(r.Context(), errorLevel, "handler error", requestIDAttr(w), errAttr(err))
+	rpcstatus.Write(w, err)
 }
 
 // invalidParam is INVALID_ARGUMENT with a BadRequest naming field.

@@ -42,6 +42,7 @@ import (
 	"github.com/torqapi/integrations/internal/auth"
 	"github.com/torqapi/integrations/internal/contract"
 	"github.com/torqapi/integrations/internal/fixtures"
+	"github.com/torqapi/integrations/internal/script"
 	"github.com/torqapi/integrations/internal/validate"
 )
 
@@ -81,6 +82,10 @@ type Config struct {
 	// bucket, burst of one second's worth); 0 => off. Past it: 429
 	// RESOURCE_EXHAUSTED with Retry-After and google.rpc.RetryInfo.
 	RateLimit float64
+	// ExpiredToken is the HTTP status of the answer to an expired issued
+	// token: 302 (the default), as Torq's errors page documents it, or 401
+	// UNAUTHENTICATED as the gateway's own auth would answer.
+	ExpiredToken int
 	// ValidateResponses is "strict" (default), "warn" or "off".
 	ValidateResponses ResponseValidation
 	// Logger receives one line per request and the stub's warnings;
@@ -91,20 +96,22 @@ type Config struct {
 // Stub is the stub's whole handler stack (all routes). It is safe for
 // concurrent use; Reload may run while it serves.
 type Stub struct {
-	cfg     Config
-	log     *slog.Logger
-	reqLog  RequestLogHandler // s.log's handler, when it implements it
-	auth    *auth.Authenticator
-	op      *validate.Operation
-	mode    validate.Mode             // response validation
-	handler http.Handler              // routing and everything below it
-	list    http.Handler              // the list route below routing
-	strict  generated.ServerInterface // the generated strict handler
+	cfg       Config
+	log       *slog.Logger
+	reqLog    RequestLogHandler // s.log's handler, when it implements it
+	auth      *auth.Authenticator
+	validator *validate.Validator                 // routes and validates Torq's API
+	list      *validate.Operation                 // ListIntegrations, whose bodies are precomputed
+	queries   map[*validate.Operation]*queryRules // grpc-gateway's query rules, per operation
+	mode      validate.Mode                       // response validation
+	handler   http.Handler                        // routing and everything below it
+	generated http.Handler                        // the generated handler of every operation
 
 	data     atomic.Pointer[snapshot]
 	reloadMu sync.Mutex
 
 	limiters *limiterSet // nil: no rate limit
+	scripts  script.Set
 
 	idPrefix string
 	idSeq    atomic.Uint64
@@ -112,12 +119,22 @@ type Stub struct {
 	tokenReadTimeout time.Duration
 
 	// Seams for tests; set before serving.
-	now      func() time.Time
-	since    func(time.Time) time.Duration
-	sleep    func(ctx context.Context, d time.Duration) error
-	random   func() float64
-	listHook func(ctx context.Context, req generated.ListIntegrationsRequestObject) (generated.ListIntegrationsResponseObject, error)
+	now    func() time.Time
+	since  func(time.Time) time.Duration
+	sleep  func(ctx context.Context, d time.Duration) error
+	random func() float64
 }
+
+// sharedValidator parses the embedded contract once per process: the
+// Validator is immutable once built, so every stub in a process (api/apitest
+// builds one per test) shares it instead of parsing the contract again.
+var sharedValidator = sync.OnceValues(func() (*validate.Validator, error) {
+	doc, err := contract.Load()
+	if err != nil {
+		return nil, err
+	}
+	return validate.New(doc)
+})
 
 // MaxBodyBytes bounds every request body the stub reads (only the token
 // endpoint reads one).
@@ -134,26 +151,30 @@ func NewHandler(cfg Config) (*Stub, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stub: %w", err)
 	}
-	doc, err := contract.Load()
+	v, err := sharedValidator()
 	if err != nil {
 		return nil, fmt.Errorf("stub: %w", err)
 	}
-	v, err := validate.New(doc)
+	// The one operation whose answers are data: its 200 bodies are built
+	// when the data loads.
+	list, err := v.Operation(http.MethodGet, "/v1alpha/integrations")
 	if err != nil {
 		return nil, fmt.Errorf("stub: %w", err)
 	}
-	op, err := v.Operation(http.MethodGet, "/v1alpha/integrations")
-	if err != nil {
-		return nil, fmt.Errorf("stub: %w", err)
+	queries := map[*validate.Operation]*queryRules{}
+	for _, op := range v.Operations() {
+		queries[op] = newQueryRules(op)
 	}
 	var prefix [4]byte
 	_, _ = rand.Read(prefix[:])
 	s := &Stub{
-		cfg:      cfg,
-		log:      cfg.Logger,
-		auth:     a,
-		op:       op,
-		idPrefix: hex.EncodeToString(prefix[:]) + "-",
+		cfg:       cfg,
+		log:       cfg.Logger,
+		auth:      a,
+		validator: v,
+		list:      list,
+		queries:   queries,
+		idPrefix:  hex.EncodeToString(prefix[:]) + "-",
 
 		tokenReadTimeout: TokenReadTimeout,
 		now:              time.Now,
@@ -182,7 +203,7 @@ func NewHandler(cfg Config) (*Stub, error) {
 			return nil, fmt.Errorf("stub: %w", err)
 		}
 	}
-	snap, err := buildSnapshot(items, op)
+	snap, err := buildSnapshot(items, list)
 	if err != nil {
 		return nil, fmt.Errorf("stub: %w", err)
 	}
@@ -193,7 +214,7 @@ func NewHandler(cfg Config) (*Stub, error) {
 	case ValidateWarn:
 		s.mode = validate.Warn
 	}
-	s.strict = s.strictHandler()
+	s.generated = s.apiHandler()
 	s.handler = s.routes()
 	return s, nil
 }
@@ -205,6 +226,13 @@ func checkConfig(cfg *Config) error {
 	case ValidateStrict, ValidateWarn, ValidateOff:
 	default:
 		return fmt.Errorf("stub: ValidateResponses is %q, want strict, warn or off", cfg.ValidateResponses)
+	}
+	switch cfg.ExpiredToken {
+	case 0:
+		cfg.ExpiredToken = http.StatusFound
+	case http.StatusFound, http.StatusUnauthorized:
+	default:
+		return fmt.Errorf("stub: ExpiredToken is %d, want 302 or 401", cfg.ExpiredToken)
 	}
 	if cfg.LatencyMin < 0 || cfg.LatencyMax < 0 {
 		return errors.New("stub: latency must not be negative")
@@ -238,7 +266,7 @@ func (s *Stub) Reload() error {
 	if err != nil {
 		return fmt.Errorf("stub: reload: %w", err)
 	}
-	snap, err := buildSnapshot(items, s.op)
+	snap, err := buildSnapshot(items, s.list)
 	if err != nil {
 		return fmt.Errorf("stub: reload %s: %w", s.cfg.FixturesFile, err)
 	}
@@ -254,7 +282,7 @@ func (s *Stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil && r.Body != http.NoBody {
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 	}
-	s.serveLogged(w, r)
+	s.serveLogged(w, r, s.handler)
 }
 
 func sleepContext(ctx context.Context, d time.Duration) error {

@@ -47,6 +47,9 @@ func (o *Operation) Check(w http.ResponseWriter, r *http.Request, mode Mode, rep
 
 // finish validates a buffered response and writes it, or its replacement.
 func (o *Operation) finish(cw *captureWriter, r *http.Request, mode Mode, report Report) {
+	if cw.passthrough {
+		return
+	}
 	w := cw.ResponseWriter
 	status := cw.status
 	if status == 0 {
@@ -76,11 +79,28 @@ func (o *Operation) finish(cw *captureWriter, r *http.Request, mode Mode, report
 
 var capturePool = sync.Pool{New: func() any { return new(captureWriter) }}
 
-// captureWriter buffers a response until it is validated.
+// captureWriter buffers a response until it is validated, unless the
+// response declares itself prevalidated before writing anything.
 type captureWriter struct {
 	http.ResponseWriter
-	status int
-	buf    bytes.Buffer
+	status      int
+	buf         bytes.Buffer
+	passthrough bool
+}
+
+// Prevalidated tells the response checker that w, the writer a response is
+// about to be written to, will receive bytes already validated against the
+// contract (the stub's precomputed lists, validated when their data
+// loaded): they are written straight through, neither buffered nor
+// validated again. It must be called before anything is written; on any
+// other writer it does nothing. It reports whether w was a checker's.
+func Prevalidated(w http.ResponseWriter) bool {
+	cw, ok := w.(*captureWriter)
+	if !ok || cw.status != 0 {
+		return false
+	}
+	cw.passthrough = true
+	return true
 }
 
 // maxPooledBuffer keeps one huge response from pinning its buffer in the
@@ -90,6 +110,7 @@ const maxPooledBuffer = 1 << 20
 func (cw *captureWriter) reset() {
 	cw.ResponseWriter = nil
 	cw.status = 0
+	cw.passthrough = false
 	if cw.buf.Cap() > maxPooledBuffer {
 		cw.buf = bytes.Buffer{}
 	}
@@ -98,6 +119,10 @@ func (cw *captureWriter) reset() {
 
 // WriteHeader records the status.
 func (cw *captureWriter) WriteHeader(status int) {
+	if cw.passthrough {
+		cw.ResponseWriter.WriteHeader(status)
+		return
+	}
 	if cw.status == 0 {
 		cw.status = status
 	}
@@ -105,6 +130,9 @@ func (cw *captureWriter) WriteHeader(status int) {
 
 // Write buffers b.
 func (cw *captureWriter) Write(b []byte) (int, error) {
+	if cw.passthrough {
+		return cw.ResponseWriter.Write(b)
+	}
 	if cw.status == 0 {
 		cw.status = http.StatusOK
 	}

@@ -1,11 +1,15 @@
 package validate
 
 import (
+	"errors"
+	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
+	"slices"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
@@ -31,6 +35,19 @@ paths:
         default:
           description: error
           content: {application/json: {schema: {$ref: '#/components/schemas/Status'}}}
+  /items/{id}:
+    parameters:
+      - {name: id, in: path, required: true, schema: {type: integer, minimum: 1}}
+    get:
+      operationId: GetItem
+      parameters:
+        - {name: verbose, in: query, schema: {type: boolean}}
+      responses:
+        '200': {description: ok, content: {application/json: {schema: {type: object}}}}
+    delete:
+      operationId: DeleteItem
+      responses:
+        '204': {description: gone}
 components:
   schemas:
     Status:
@@ -70,9 +87,9 @@ func TestValidateRequest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
-			for range 2 { // the second answer comes from the cache
+			for range 2 { // the verdict does not change
 				r := httptest.NewRequest("GET", "/items?"+tt.query, nil)
-				err := op.ValidateRequest(r)
+				err := op.ValidateRequest(r, nil)
 				if tt.field == "" {
 					if err != nil {
 						t.Fatalf("want valid, got %v", err)
@@ -89,23 +106,76 @@ func TestValidateRequest(t *testing.T) {
 			}
 		})
 	}
-	if !op.cacheable {
-		t.Error("an operation with only query parameters should be cacheable")
+}
+
+// TestValidateRequestIgnoresBody: an operation without a request body
+// judges a request by its parameters alone; a body, even one that cannot
+// be read, changes nothing (it once poisoned a verdict cache).
+func TestValidateRequestIgnoresBody(t *testing.T) {
+	op := testOperation(t)
+	for _, body := range []io.Reader{strings.NewReader(strings.Repeat("x", 70000)), iotest.ErrReader(io.ErrUnexpectedEOF)} {
+		r := httptest.NewRequest("GET", "/items?limit=3", body)
+		if err := op.ValidateRequest(r, nil); err != nil {
+			t.Errorf("with a body: %v", err)
+		}
 	}
 }
 
-func TestCacheIsBounded(t *testing.T) {
-	op := testOperation(t)
-	for i := range CacheSize + 10 {
-		r := httptest.NewRequest("GET", "/items?limit="+strconv.Itoa(i%20), nil)
-		r.URL.RawQuery += "&n=" + strconv.Itoa(i)
-		_ = op.ValidateRequest(r)
+func TestFind(t *testing.T) {
+	doc, err := openapi3.NewLoader().LoadFromData([]byte(testDoc))
+	if err != nil {
+		t.Fatal(err)
 	}
-	op.mu.RLock()
-	n := len(op.cache)
-	op.mu.RUnlock()
-	if n > CacheSize || n == 0 {
-		t.Errorf("cache holds %d verdicts, want 1..%d", n, CacheSize)
+	v, err := New(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, op := range v.Operations() {
+		ids = append(ids, op.Method()+" "+op.Path())
+	}
+	if want := []string{"GET /items", "DELETE /items/{id}", "GET /items/{id}"}; !slices.Equal(ids, want) {
+		t.Errorf("Operations %q, want %q", ids, want)
+	}
+	tests := []struct {
+		method, path string
+		op           string // "" => a *RouteError
+		params       map[string]string
+		allow        []string
+	}{
+		{"GET", "/items", "GET /items", map[string]string{}, nil},
+		{"GET", "/items/42", "GET /items/{id}", map[string]string{"id": "42"}, nil},
+		{"DELETE", "/items/42", "DELETE /items/{id}", map[string]string{"id": "42"}, nil},
+		{"POST", "/items", "", nil, []string{"GET"}},
+		{"PUT", "/items/42", "", nil, []string{"GET", "DELETE"}},
+		{"GET", "/nope", "", nil, nil},
+		{"GET", "/items/42/more", "", nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			op, params, err := v.Find(tt.method, tt.path)
+			if tt.op == "" {
+				var re *RouteError
+				if !errors.As(err, &re) || !slices.Equal(re.Allow, tt.allow) {
+					t.Fatalf("Find = %v, %v; want a RouteError allowing %q", op, err, tt.allow)
+				}
+				return
+			}
+			if err != nil || op.Method()+" "+op.Path() != tt.op || !maps.Equal(params, tt.params) {
+				t.Fatalf("Find = %v %v %v, want %s %v", op, params, err, tt.op, tt.params)
+			}
+		})
+	}
+	// Path parameters are validated against their schema.
+	op, params, _ := v.Find("GET", "/items/0")
+	err = op.ValidateRequest(httptest.NewRequest("GET", "/items/0", nil), params)
+	var e *rpcstatus.Error
+	if !errors.As(err, &e) || e.Code != rpcstatus.InvalidArgument || !strings.HasPrefix(e.Message, "id: ") {
+		t.Errorf("id=0: %v, want INVALID_ARGUMENT naming id", err)
+	}
+	op, params, _ = v.Find("GET", "/items/7")
+	if err := op.ValidateRequest(httptest.NewRequest("GET", "/items/7?verbose=maybe", nil), params); err == nil || !strings.HasPrefix(err.Error(), "INVALID_ARGUMENT: verbose: ") {
+		t.Errorf("verbose=maybe: %v, want INVALID_ARGUMENT naming verbose", err)
 	}
 }
 
@@ -164,6 +234,18 @@ func TestCheck(t *testing.T) {
 		{"warn invalid", Warn, write(200, `{"n":"x"}`), 200, `{"n":"x"}`, true},
 		{"off invalid", Off, write(200, `{"n":"x"}`), 200, `{"n":"x"}`, false},
 		{"nothing written", Strict, func(http.ResponseWriter) {}, 500, `"code":13`, true},
+		{"prevalidated", Strict, func(w http.ResponseWriter) {
+			if !Prevalidated(w) {
+				t.Error("Prevalidated did not find the checker")
+			}
+			write(200, `{"n":"x"}`)(w)
+		}, 200, `{"n":"x"}`, false},
+		{"prevalidated too late", Strict, func(w http.ResponseWriter) {
+			write(200, `{"n":"x"}`)(w)
+			if Prevalidated(w) {
+				t.Error("Prevalidated took effect after a write")
+			}
+		}, 500, `"code":13`, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -220,8 +302,8 @@ func TestValidateStatusOfTheContract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !op.cacheable {
-		t.Error("ListIntegrations should be cacheable")
+	if op.ID() != "ListIntegrations" {
+		t.Errorf("operation %q", op.ID())
 	}
 	if _, err := v.Operation("POST", "/v1alpha/integrations"); err == nil {
 		t.Error("want an error for an operation the contract lacks")
