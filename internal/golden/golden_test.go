@@ -126,13 +126,6 @@ func TestDiff(t *testing.T) {
 	}
 }
 
-// legacyUpdate are the packages whose tests still define -update themselves.
-// Their binaries accept the flag too; each moves to Check (and leaves this
-// list) when its golden helper is converted.
-var legacyUpdate = map[string]bool{
-	"github.com/torqapi/integrations/internal/stub": true,
-}
-
 // TestEveryTestBinaryAcceptsUpdate holds every package with tests to linking
 // this package, so that go test ./... -update does not fail in one of them
 // with "flag provided but not defined: -update".
@@ -157,7 +150,7 @@ func TestEveryTestBinaryAcceptsUpdate(t *testing.T) {
 			continue
 		}
 		binaries++
-		if pkg == self || legacyUpdate[pkg] || slices.Contains(fields[1:], self) {
+		if pkg == self || slices.Contains(fields[1:], self) {
 			continue
 		}
 		t.Errorf("the tests of %s do not link %s: go test ./... -update fails there; add to one of its test files:\n\timport _ %q", pkg, self, self)
