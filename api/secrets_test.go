@@ -63,7 +63,7 @@ func TestNoSecretInErrors(t *testing.T) {
 		}, []api.Option{creds}},
 		{"contract violation", func(w http.ResponseWriter, r *http.Request, _ int) {
 			writeJSON(w, 200, `{"integrations":[{"id":"`+strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")+`"}]}`)
-		}, accessToken, []api.Option{creds, api.WithResponseValidation()}},
+		}, accessToken, []api.Option{creds, strictCheck(t)}},
 		{"undecodable success", func(w http.ResponseWriter, r *http.Request, _ int) {
 			writeJSON(w, 200, `{"integrations":[{"id":"`+strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")+`"}]}`)
 		}, nil, []api.Option{bearer}},
