@@ -362,6 +362,7 @@ type Client struct {
 	secrets        []string     // every form of the configured secrets that is sent
 	retry          RetryPolicy
 	limiter        waiter
+	timeouts       Timeouts      // with the defaults filled in
 	attemptTimeout time.Duration // <= 0: no bound
 	check          ResponseCheck
 
@@ -421,6 +422,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		hc:             hc,
 		retry:          cfg.retry.withDefaults(),
 		limiter:        cfg.limiter,
+		timeouts:       timeouts,
 		attemptTimeout: timeouts.Attempt,
 		check:          cfg.check,
 		now:            cfg.now,
