@@ -294,4 +294,3 @@ func TestImportGraph(t *testing.T) {
 		}
 	}
 }
-
