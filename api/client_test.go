@@ -29,7 +29,7 @@ func TestNewClientOptions(t *testing.T) {
 		{"every option", []api.Option{tok, api.WithRegion(api.RegionEU), api.WithBaseURL("http://127.0.0.1:8080/public/"),
 			api.WithTokenURL("http://127.0.0.1:8080/v1/auth/token"), api.WithHTTPClient(&http.Client{Timeout: time.Second}),
 			api.WithUserAgent("my-app/1.0"), api.WithRetry(api.RetryPolicy{MaxAttempts: 1}), api.WithRateLimit(api.RateLimitTorq),
-			strictCheck(t)}, ""},
+			strictCheck(t), api.WithTimeouts(api.Timeouts{Connect: time.Second, ResponseHeader: -1})}, ""},
 		{"no credentials", nil, "no credentials: use WithClientCredentials"},
 		{"both credentials", []api.Option{tok, api.WithClientCredentials("id", "secret")}, "mutually exclusive"},
 		{"empty bearer", []api.Option{api.WithBearerToken(" ")}, "WithBearerToken: empty token"},
@@ -48,6 +48,7 @@ func TestNewClientOptions(t *testing.T) {
 		{"empty user agent", []api.Option{tok, api.WithUserAgent("")}, "WithUserAgent"},
 		{"negative attempts", []api.Option{tok, api.WithRetry(api.RetryPolicy{MaxAttempts: -1})}, "negative"},
 		{"backoff above max", []api.Option{tok, api.WithRetry(api.RetryPolicy{InitialBackoff: 3 * time.Second})}, "above MaxBackoff"},
+		{"nil response check", []api.Option{tok, api.WithResponseCheck(nil)}, "WithResponseCheck: nil check"},
 		{"zero rate", []api.Option{tok, api.WithRateLimit(0)}, "rate must be positive"},
 		{"NaN rate", []api.Option{tok, api.WithRateLimit(math.NaN())}, "rate must be positive"},
 	}

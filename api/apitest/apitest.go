@@ -180,8 +180,8 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 }
 
 // Client returns an *api.Client wired to the server with its client
-// credentials; opts are applied after those (a retry policy, response
-// validation...). For a client with the static token, build one with
+// credentials; opts are applied after those (a retry policy, a response
+// check...). For a client with the static token, build one with
 // api.NewClient(api.WithBaseURL(srv.URL), api.WithBearerToken(srv.Token)).
 // An error fails the test.
 func (s *Server) Client(opts ...api.Option) *api.Client {
