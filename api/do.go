@@ -69,8 +69,8 @@ func (c *Client) loop(ctx context.Context, newReq func(context.Context) (*http.R
 
 // retryDelay decides whether a failed attempt is retried, and after which
 // wait: 429, 502, 503 and 504 answers (the token endpoint's too) and
-// transport errors are; the client's own verdicts (a contract violation, a
-// body over the limit, a body that is not JSON) are not. A wait the server
+// transport errors (an attempt that timed out included) are; the client's
+// own verdicts (a response check's, a body over the limit) are not. A wait the server
 // asks for (Retry-After, RetryInfo) above MaxRetryAfter is not waited for.
 func (c *Client) retryDelay(err error, attempt int) (time.Duration, bool) {
 	var (
