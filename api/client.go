@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -14,33 +15,6 @@ import (
 
 	"github.com/torqapi/integrations/generated"
 )
-
-// Integration is an integration of the workspace, as the API returns it.
-type Integration = generated.Integration
-
-// IntegrationDetails holds the type-specific details of an Integration.
-type IntegrationDetails = generated.IntegrationDetails
-
-// TriggerDetails holds the details of an integration that triggers
-// workflows, such as its webhook URL.
-type TriggerDetails = generated.TriggerDetails
-
-// SharingData says whether and with which workspaces an Integration is shared.
-type SharingData = generated.SharingData
-
-// SharingDirection is the direction in which an Integration is shared.
-type SharingDirection = generated.SharingDirection
-
-// The values of SharingDirection.
-const (
-	SharingNotShared = generated.SharingNotShared
-	SharingIncoming  = generated.SharingIncoming
-	SharingOutgoing  = generated.SharingOutgoing
-)
-
-// Any is a google.protobuf.Any entry of an error's details: its type URL in
-// Type and the message's fields in AdditionalProperties.
-type Any = generated.Any
 
 // Region is a Torq region: it chooses the API base URL and the token URL.
 type Region string
@@ -131,7 +105,8 @@ type config struct {
 	userAgent          string
 	retry              RetryPolicy
 	limiter            waiter
-	validate           bool
+	timeouts           Timeouts
+	check              ResponseCheck
 
 	// Seams for tests; set by the unexported options in export_test.go.
 	now   func() time.Time
@@ -289,22 +264,111 @@ func WithRateLimit(perSecond float64) Option {
 	}
 }
 
-// WithResponseValidation validates every response against the embedded
-// contract (openapi.yaml): a successful response, or an error response that
-// claims to be JSON, that does not match fails the call with a
-// *ContractError naming the field. It is how a program learns that the API
-// changed under it; it costs a schema walk per response.
-func WithResponseValidation() Option {
+// Timeouts bound the phases of an attempt, so that a call with a context
+// that never ends (context.Background()) still ends: a server that accepts
+// the connection and never answers, or whose body trickles, costs at most
+// Attempt per attempt, and the retry policy bounds the attempts. Zero
+// fields take the defaults; a negative one turns that bound off.
+type Timeouts struct {
+	// Connect bounds establishing a connection: the TCP dial and the TLS
+	// handshake, each (default 10s).
+	Connect time.Duration
+	// ResponseHeader bounds the wait for the response headers once the
+	// request is written (default 30s).
+	ResponseHeader time.Duration
+	// Attempt bounds a whole attempt: fetching a token, sending the
+	// request and reading the response body (default 60s).
+	Attempt time.Duration
+}
+
+// Default timeouts (see Timeouts).
+const (
+	DefaultConnectTimeout        = 10 * time.Second
+	DefaultResponseHeaderTimeout = 30 * time.Second
+	DefaultAttemptTimeout        = 60 * time.Second
+)
+
+func (t Timeouts) withDefaults() Timeouts {
+	if t.Connect == 0 {
+		t.Connect = DefaultConnectTimeout
+	}
+	if t.ResponseHeader == 0 {
+		t.ResponseHeader = DefaultResponseHeaderTimeout
+	}
+	if t.Attempt == 0 {
+		t.Attempt = DefaultAttemptTimeout
+	}
+	return t
+}
+
+// WithTimeouts sets the timeouts of each attempt; zero fields keep the
+// defaults (10s connect, 30s response headers, 60s a whole attempt) and a
+// negative field turns that bound off. Connect and ResponseHeader apply to
+// the client's own transport, so not when WithHTTPClient brings a
+// Transport (set them on it); Attempt always applies.
+func WithTimeouts(t Timeouts) Option {
 	return func(c *config) error {
-		c.validate = true
+		c.timeouts = t
+		return nil
+	}
+}
+
+// ResponseCheck inspects an answer before the client uses it. A non-nil
+// error fails the call with that error (it is not retried). Package
+// apicheck builds one that holds every answer against the contract.
+type ResponseCheck func(r *CheckedResponse) error
+
+// CheckedResponse is what a ResponseCheck is given: a successful answer, or
+// an error answer with a JSON body. Redirects and error pages that are not
+// JSON (a proxy's, not the API's) are not checked: they become *Error
+// values.
+type CheckedResponse struct {
+	// Request is the request as sent, without its Authorization header.
+	Request *http.Request
+	// Path is the request's path relative to the client's base URL, such
+	// as "/v1alpha/integrations": the operation to check against.
+	Path string
+	// StatusCode and Header are the response's.
+	StatusCode int
+	Header     http.Header
+	// Body is the response body, read through the client's size limits.
+	// The check must not modify it.
+	Body []byte
+}
+
+// WithResponseCheck has every answer of the API (not the token endpoint's)
+// passed to check before it is decoded; see ResponseCheck. The client
+// itself does not know the contract, so that importing api does not link
+// a schema validator: apicheck.New builds a check from the embedded
+// contract, in a strict or a report mode.
+func WithResponseCheck(check ResponseCheck) Option {
+	return func(c *config) error {
+		if check == nil {
+			return errors.New("api: WithResponseCheck: nil check")
+		}
+		c.check = check
 		return nil
 	}
 }
 
 // Client calls Torq's integrations API. It is safe for concurrent use.
 type Client struct {
-	gen  *generated.ClientWithResponses
-	doer *doer
+	baseURL        string // without the trailing slash
+	basePath       string // its path, to make request paths relative
+	userAgent      string
+	hc             *http.Client // redirects are never followed
+	static         string       // the bearer token of WithBearerToken
+	tokens         *tokenSource // nil with WithBearerToken
+	secrets        []string     // every form of the configured secrets that is sent
+	retry          RetryPolicy
+	limiter        waiter
+	timeouts       Timeouts      // with the defaults filled in
+	attemptTimeout time.Duration // <= 0: no bound
+	check          ResponseCheck
+
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
+	rand  func(n int64) int64
 }
 
 // NewClient returns a client configured by opts. Exactly one of
@@ -337,15 +401,60 @@ func NewClient(opts ...Option) (*Client, error) {
 	if cfg.tokenURL == "" {
 		cfg.tokenURL = regions[cfg.region].token
 	}
-	d, err := newDoer(cfg)
-	if err != nil {
-		return nil, err
+	base, _ := url.Parse(cfg.baseURL) // checked by WithBaseURL, or a constant
+	timeouts := cfg.timeouts.withDefaults()
+	hc := &http.Client{
+		Transport: newTransport(timeouts),
+		// Torq answers an expired token with a redirect to a login page:
+		// never followed, the answer is what the client acts on.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	gen, err := generated.NewClientWithResponses(cfg.baseURL+"/", generated.WithHTTPClient(d))
-	if err != nil {
-		return nil, fmt.Errorf("api: NewClient: %w", err)
+	if cfg.httpClient != nil {
+		if cfg.httpClient.Transport != nil {
+			hc.Transport = cfg.httpClient.Transport
+		}
+		hc.Timeout = cfg.httpClient.Timeout
 	}
-	return &Client{gen: gen, doer: d}, nil
+	c := &Client{
+		baseURL:        cfg.baseURL,
+		basePath:       strings.TrimSuffix(base.EscapedPath(), "/"),
+		userAgent:      cfg.userAgent,
+		hc:             hc,
+		retry:          cfg.retry.withDefaults(),
+		limiter:        cfg.limiter,
+		timeouts:       timeouts,
+		attemptTimeout: timeouts.Attempt,
+		check:          cfg.check,
+		now:            cfg.now,
+		sleep:          cfg.sleep,
+		rand:           cfg.rand,
+	}
+	if cfg.hasBearer {
+		c.static = cfg.bearer
+		c.secrets = []string{cfg.bearer, url.QueryEscape(cfg.bearer)}
+	} else {
+		c.tokens = newTokenSource(cfg, hc)
+		c.secrets = sentForms(cfg.clientID, cfg.secret)
+	}
+	return c, nil
+}
+
+// newTransport is the client's own transport: http.DefaultTransport's
+// settings (proxy from the environment, HTTP/2, keep-alives) with the
+// connect and response-header bounds, which the default leaves (partly)
+// unbounded.
+func newTransport(t Timeouts) *http.Transport {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	dialer := &net.Dialer{KeepAlive: 30 * time.Second}
+	if t.Connect > 0 {
+		dialer.Timeout = t.Connect
+		tr.TLSHandshakeTimeout = t.Connect
+	}
+	tr.DialContext = dialer.DialContext
+	if t.ResponseHeader > 0 {
+		tr.ResponseHeaderTimeout = t.ResponseHeader
+	}
+	return tr
 }
 
 // ListIntegrationsParams are the parameters of ListIntegrations.
@@ -358,8 +467,9 @@ type ListIntegrationsParams struct {
 // ListIntegrations returns the integrations of the workspace
 // (GET /v1alpha/integrations), an empty slice when there are none.
 //
-// Any HTTP answer other than 2xx is an *Error; a response that breaks the
-// contract, with WithResponseValidation, is a *ContractError.
+// Any HTTP answer other than 2xx is an *Error; a response that fails the
+// check of WithResponseCheck fails with the check's error (a
+// *ContractError from package apicheck).
 func (c *Client) ListIntegrations(ctx context.Context, params ListIntegrationsParams) ([]Integration, error) {
 	// The generated code sends type_id= even when empty, which the API
 	// rejects; no TypeID means no query at all.
@@ -367,21 +477,19 @@ func (c *Client) ListIntegrations(ctx context.Context, params ListIntegrationsPa
 	if params.TypeID != "" {
 		p = &generated.ListIntegrationsParams{TypeID: params.TypeID}
 	}
-	resp, err := c.gen.ListIntegrationsWithResponse(ctx, p)
-	if err != nil {
-		var de *doerError
-		if errors.As(err, &de) {
-			return nil, de.err
+	newReq := func(ctx context.Context) (*http.Request, error) {
+		req, err := generated.NewListIntegrationsRequest(c.baseURL+"/", p)
+		if err != nil {
+			return nil, err
 		}
-		// The body arrived but is not the documented JSON.
-		return nil, c.doer.clean(fmt.Errorf("torq: decode response: %w", err))
+		return req.WithContext(ctx), nil
 	}
-	if resp.JSON200 == nil {
-		return nil, fmt.Errorf("torq: unexpected answer HTTP %d with Content-Type %q", resp.StatusCode(), resp.ContentType())
+	var list integrationList
+	if err := c.do(ctx, newReq, &list); err != nil {
+		return nil, c.redact(err)
 	}
-	list := resp.JSON200.Integrations
-	if list == nil {
-		list = []Integration{}
+	if list.Integrations == nil {
+		list.Integrations = []Integration{}
 	}
-	return list, nil
+	return list.Integrations, nil
 }

@@ -29,7 +29,7 @@ func TestNewClientOptions(t *testing.T) {
 		{"every option", []api.Option{tok, api.WithRegion(api.RegionEU), api.WithBaseURL("http://127.0.0.1:8080/public/"),
 			api.WithTokenURL("http://127.0.0.1:8080/v1/auth/token"), api.WithHTTPClient(&http.Client{Timeout: time.Second}),
 			api.WithUserAgent("my-app/1.0"), api.WithRetry(api.RetryPolicy{MaxAttempts: 1}), api.WithRateLimit(api.RateLimitTorq),
-			api.WithResponseValidation()}, ""},
+			strictCheck(t), api.WithTimeouts(api.Timeouts{Connect: time.Second, ResponseHeader: -1})}, ""},
 		{"no credentials", nil, "no credentials: use WithClientCredentials"},
 		{"both credentials", []api.Option{tok, api.WithClientCredentials("id", "secret")}, "mutually exclusive"},
 		{"empty bearer", []api.Option{api.WithBearerToken(" ")}, "WithBearerToken: empty token"},
@@ -48,6 +48,7 @@ func TestNewClientOptions(t *testing.T) {
 		{"empty user agent", []api.Option{tok, api.WithUserAgent("")}, "WithUserAgent"},
 		{"negative attempts", []api.Option{tok, api.WithRetry(api.RetryPolicy{MaxAttempts: -1})}, "negative"},
 		{"backoff above max", []api.Option{tok, api.WithRetry(api.RetryPolicy{InitialBackoff: 3 * time.Second})}, "above MaxBackoff"},
+		{"nil response check", []api.Option{tok, api.WithResponseCheck(nil)}, "WithResponseCheck: nil check"},
 		{"zero rate", []api.Option{tok, api.WithRateLimit(0)}, "rate must be positive"},
 		{"NaN rate", []api.Option{tok, api.WithRateLimit(math.NaN())}, "rate must be positive"},
 	}
@@ -270,7 +271,7 @@ func TestResponseValidation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFakeTorq(t, tt.answer, nil)
-			c := f.client(t, newFakeClock(), api.WithBearerToken("tok-123456"), api.WithResponseValidation())
+			c := f.client(t, newFakeClock(), api.WithBearerToken("tok-123456"), strictCheck(t))
 			_, err := c.ListIntegrations(context.Background(), api.ListIntegrationsParams{})
 			var ce *api.ContractError
 			if !errors.As(err, &ce) {
@@ -308,7 +309,7 @@ func TestResponseValidation(t *testing.T) {
 			}
 			listOK(w, r, n)
 		}, nil)
-		c := f.client(t, newFakeClock(), api.WithBearerToken("tok-123456"), api.WithResponseValidation())
+		c := f.client(t, newFakeClock(), api.WithBearerToken("tok-123456"), strictCheck(t))
 		list, err := c.ListIntegrations(context.Background(), api.ListIntegrationsParams{})
 		if err != nil || len(list) != 1 {
 			t.Fatalf("got %v, %v", list, err)
@@ -339,7 +340,7 @@ func TestHugeBody(t *testing.T) {
 			f := newFakeTorq(t, hugeBody(200, api.MaxResponseBodyBytes+1<<20), nil)
 			opts := []api.Option{api.WithBearerToken("tok-123456")}
 			if validate {
-				opts = append(opts, api.WithResponseValidation())
+				opts = append(opts, strictCheck(t))
 			}
 			_, err := f.client(t, newFakeClock(), opts...).ListIntegrations(context.Background(), api.ListIntegrationsParams{})
 			if !errors.Is(err, api.ErrResponseTooLarge) || !strings.Contains(err.Error(), "limit 32 MiB") {

@@ -17,11 +17,26 @@
 //     the google.rpc.Status body. Tokens and secrets never appear in an
 //     error.
 //   - A client-side rate limit (WithRateLimit; Torq allows 50 requests per
-//     second) and, with WithResponseValidation, a check of every response
-//     against the contract that names the field that changed.
+//     second).
+//   - Default timeouts, so that no call hangs even with
+//     context.Background(): 10s to connect, 30s for the response headers,
+//     60s for a whole attempt (WithTimeouts changes them).
+//   - Open enums: a SharingDirection Torq adds later decodes, and Valid
+//     reports it unknown.
 //
 // Bodies are read through size limits (MaxResponseBodyBytes,
 // MaxErrorBodyBytes).
+//
+// Every call runs one loop: rate limiter, token, the generated request, the
+// base transport, one checkResponse, the retry decision. Errors are
+// redacted once, where they leave the client, in every form a secret was
+// sent.
+//
+// Checking answers against the contract is opt-in and lives in package
+// apicheck, so that importing api does not link a schema validator:
+// apicheck.New() fails a call on a violation (strict), apicheck.New(
+// apicheck.Report(f)) reports it and lets the call return its data. Both
+// plug into WithResponseCheck.
 //
 // Quick start:
 //

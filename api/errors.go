@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 	"unicode"
-
-	"github.com/torqapi/integrations/internal/rpcstatus"
 )
 
 // Code is a gRPC status code (google.rpc.Code), the `code` of the
@@ -42,7 +40,22 @@ const (
 
 // String returns the code's canonical name, such as "PERMISSION_DENIED", or
 // "CODE(42)" for a code outside the 17.
-func (c Code) String() string { return rpcstatus.Code(c).String() }
+func (c Code) String() string {
+	if c >= 0 && int(c) < len(codeNames) {
+		return codeNames[c]
+	}
+	return "CODE(" + strconv.Itoa(int(c)) + ")"
+}
+
+// codeNames are the canonical names of the codes, indexed by code. The
+// client owns this table (and the HTTP mapping below) rather than sharing
+// the stub's: importing api must not pull in the server's packages.
+var codeNames = [...]string{
+	"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
+	"NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+	"FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED",
+	"INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED",
+}
 
 // Error is the error of every call that got an HTTP answer other than 2xx.
 //
@@ -133,7 +146,13 @@ func (e *Error) RetryInfo() (delay time.Duration, ok bool) {
 
 func retryDelay(d Any) (time.Duration, bool) {
 	s, _ := d.AdditionalProperties["retryDelay"].(string)
-	delay, err := rpcstatus.ParseDuration(s)
+	// google.protobuf.Duration's JSON form: decimal seconds with an "s"
+	// suffix, such as "1.5s"; time.ParseDuration reads it once other units
+	// are ruled out.
+	if !strings.HasSuffix(s, "s") || strings.ContainsAny(s, "hmunµ") {
+		return 0, false
+	}
+	delay, err := time.ParseDuration(s)
 	if err != nil || delay < 0 {
 		return 0, false
 	}
@@ -177,9 +196,9 @@ const (
 const maxSnippet = 120
 
 // newError builds the *Error of a non-2xx response whose (limited) body has
-// been read. redact removes the client's secrets from any text it keeps.
-func newError(status int, header http.Header, body []byte, redact func(string) string) *Error {
-	body = []byte(redact(string(body)))
+// been read. Secrets are not its concern: the client redacts every error
+// once, where it leaves the client.
+func newError(status int, header http.Header, body []byte) *Error {
 	e := &Error{HTTPStatus: status, Header: header.Clone(), Body: body}
 	if status >= 300 && status < 400 {
 		// Torq answers an expired bearer token with HTTP 302; following it
@@ -190,7 +209,9 @@ func newError(status int, header http.Header, body []byte, redact func(string) s
 	}
 	if st, ok := decodeStatus(body); ok {
 		e.Code = codeForHTTPStatus(status)
-		if st.Code != nil {
+		if st.Code != nil && Code(*st.Code) != CodeOK {
+			// A failure never carries OK: a body claiming it keeps the
+			// code of its HTTP status.
 			e.Code = Code(*st.Code)
 		}
 		e.Message = st.Message
@@ -231,12 +252,31 @@ func decodeStatus(body []byte) (wireStatus, bool) {
 // grpc-gateway's table read backwards, and for 502 (which no gRPC code maps
 // to) UNAVAILABLE, as gRPC's own HTTP-to-gRPC mapping does for a proxy that
 // cannot reach the service. Anything else is UNKNOWN.
+// A failure never gets OK: a 2xx status is UNKNOWN here.
 func codeForHTTPStatus(status int) Code {
-	if status == http.StatusBadGateway {
+	switch status {
+	case 499:
+		return CodeCanceled
+	case http.StatusBadRequest:
+		return CodeInvalidArgument
+	case http.StatusUnauthorized:
+		return CodeUnauthenticated
+	case http.StatusForbidden:
+		return CodePermissionDenied
+	case http.StatusNotFound:
+		return CodeNotFound
+	case http.StatusConflict:
+		return CodeAborted
+	case http.StatusTooManyRequests:
+		return CodeResourceExhausted
+	case http.StatusInternalServerError:
+		return CodeInternal
+	case http.StatusNotImplemented:
+		return CodeUnimplemented
+	case http.StatusBadGateway, http.StatusServiceUnavailable:
 		return CodeUnavailable
-	}
-	if c, ok := rpcstatus.CodeForHTTPStatus(status); ok {
-		return Code(c)
+	case http.StatusGatewayTimeout:
+		return CodeDeadlineExceeded
 	}
 	return CodeUnknown
 }
@@ -273,10 +313,15 @@ func snippet(body []byte) string {
 	return s
 }
 
-// ContractError reports a response that does not match the embedded
-// contract (openapi.yaml), returned only by clients built with
-// WithResponseValidation: the way to learn that the API changed.
+// ContractError reports a response that does not match the contract
+// (openapi.yaml). Only a response check (WithResponseCheck; package
+// apicheck builds one) produces it: it is how a program learns that the API
+// changed under it.
 type ContractError struct {
+	// Method and Path name the operation the response was checked
+	// against, such as GET "/v1alpha/integrations" (Path is relative to the
+	// client's base URL).
+	Method, Path string
 	// HTTPStatus is the status of the offending response.
 	HTTPStatus int
 	// Field is the JSON path of the offending value, such as

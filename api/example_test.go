@@ -42,7 +42,7 @@ func ExampleNewClient() {
 		api.WithClientCredentials(srv.ClientID, srv.ClientSecret),
 		api.WithRetry(api.RetryPolicy{MaxAttempts: 5}),
 		api.WithRateLimit(api.RateLimitTorq),
-		api.WithResponseValidation(),
+		api.WithTimeouts(api.Timeouts{Attempt: 20 * time.Second}), // 10s connect, 30s headers, 60s attempt by default
 	)
 	if err != nil {
 		fmt.Println(err)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"net/http"
 	"time"
 )
 
@@ -26,4 +27,11 @@ func WithRand(f func(n int64) int64) Option {
 // WithLimiter replaces the rate limiter of WithRateLimit.
 func WithLimiter(w interface{ Wait(context.Context) error }) Option {
 	return func(c *config) error { c.limiter = w; return nil }
+}
+
+// EffectiveTimeouts returns the timeouts c applies, defaults filled in, and
+// its base transport when it is the client's own.
+func EffectiveTimeouts(c *Client) (Timeouts, *http.Transport) {
+	tr, _ := c.hc.Transport.(*http.Transport)
+	return c.timeouts, tr
 }

@@ -10,7 +10,19 @@ import (
 	"time"
 
 	"github.com/torqapi/integrations/api"
+	"github.com/torqapi/integrations/api/apicheck"
 )
+
+// strictCheck is the option that holds every answer against the contract,
+// failing the call on a violation.
+func strictCheck(t testing.TB) api.Option {
+	t.Helper()
+	chk, err := apicheck.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return chk.Option()
+}
 
 // fakeTorq is a small misbehaving server: the test decides every answer of
 // the API route and of the token endpoint, and the server counts calls.

@@ -2,10 +2,12 @@ package api_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -18,7 +20,14 @@ const (
 	leakSecret = "s3cr3t+/=$SECRET"
 	leakToken  = "TOKEN-must-not-leak-0123456789"
 	leakAccess = "ACCESS-must-not-leak-9876543210"
+	leakID     = "client-id"
 )
+
+// leakForms are the secrets in every form the client sends them: raw, the
+// form-escaped secret (what r.BasicAuth() gives back), and the Basic
+// credentials (base64 of the escaped ID and secret).
+var leakForms = []string{leakSecret, leakToken, leakAccess, url.QueryEscape(leakSecret),
+	base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(leakID) + ":" + url.QueryEscape(leakSecret)))}
 
 // echo answers with everything the request carried, as a careless proxy's
 // error page might.
@@ -38,7 +47,7 @@ func echo(status int, contentType string) answer {
 func TestNoSecretInErrors(t *testing.T) {
 	t.Parallel()
 	bearer := api.WithBearerToken(leakToken)
-	creds := api.WithClientCredentials("client-id", leakSecret)
+	creds := api.WithClientCredentials(leakID, leakSecret)
 	accessToken := tokenOK(func(int) string { return leakAccess }, 3600)
 	tests := []struct {
 		name        string
@@ -56,6 +65,16 @@ func TestNoSecretInErrors(t *testing.T) {
 			id, secret, _ := r.BasicAuth()
 			writeJSON(w, 401, fmt.Sprintf(`{"error":"invalid_client","error_description":"bad %s:%s %s"}`, id, secret, r.Header.Get("Authorization")))
 		}, []api.Option{creds}},
+		{"token endpoint answering 200 with an echo", listOK, func(w http.ResponseWriter, r *http.Request, _ int) {
+			_ = r.ParseForm()
+			id, secret, _ := r.BasicAuth()
+			writeJSON(w, 200, fmt.Sprintf(`{"error":"invalid_client","error_description":"bad %s:%s %s %s"}`, id, secret, r.Header.Get("Authorization"), r.Form.Encode()))
+		}, []api.Option{creds}},
+		{"token endpoint echoing in a header and a detail", listOK, func(w http.ResponseWriter, r *http.Request, _ int) {
+			id, secret, _ := r.BasicAuth()
+			w.Header().Set("WWW-Authenticate", r.Header.Get("Authorization"))
+			writeJSON(w, 401, fmt.Sprintf(`{"code":16,"message":"no","details":[{"@type":"x/y","seen":[%q,{"k":%q}]}]}`, secret, id+":"+secret))
+		}, []api.Option{creds}},
 		{"token endpoint returning HTML", listOK, func(w http.ResponseWriter, r *http.Request, _ int) {
 			id, secret, _ := r.BasicAuth()
 			w.WriteHeader(500)
@@ -63,7 +82,7 @@ func TestNoSecretInErrors(t *testing.T) {
 		}, []api.Option{creds}},
 		{"contract violation", func(w http.ResponseWriter, r *http.Request, _ int) {
 			writeJSON(w, 200, `{"integrations":[{"id":"`+strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")+`"}]}`)
-		}, accessToken, []api.Option{creds, api.WithResponseValidation()}},
+		}, accessToken, []api.Option{creds, strictCheck(t)}},
 		{"undecodable success", func(w http.ResponseWriter, r *http.Request, _ int) {
 			writeJSON(w, 200, `{"integrations":[{"id":"`+strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")+`"}]}`)
 		}, nil, []api.Option{bearer}},
@@ -80,10 +99,10 @@ func TestNoSecretInErrors(t *testing.T) {
 			texts := []string{err.Error(), fmt.Sprintf("%v", err), fmt.Sprintf("%+v", err), fmt.Sprintf("%s", err)}
 			var e *api.Error
 			if errors.As(err, &e) {
-				texts = append(texts, e.Message, string(e.Body), fmt.Sprint(e.Details))
+				texts = append(texts, e.Message, string(e.Body), fmt.Sprint(e.Details), fmt.Sprint(e.Header))
 			}
 			for _, text := range texts {
-				for _, secret := range []string{leakSecret, leakToken, leakAccess} {
+				for _, secret := range leakForms {
 					if strings.Contains(text, secret) {
 						t.Errorf("secret %q appears in %q", secret, text)
 					}

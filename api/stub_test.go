@@ -62,7 +62,7 @@ func tokenRequests(srv *apitest.Server) int {
 func TestStubList(t *testing.T) {
 	t.Parallel()
 	srv := apitest.NewServer(t)
-	c := srv.Client(api.WithResponseValidation())
+	c := srv.Client(strictCheck(t))
 	ctx := context.Background()
 	all, err := c.ListIntegrations(ctx, api.ListIntegrationsParams{})
 	if err != nil {
@@ -125,7 +125,7 @@ func TestStubEveryErrorCode(t *testing.T) {
 		t.Run(strconv.Itoa(tt.status), func(t *testing.T) {
 			t.Parallel()
 			c, err := api.NewClient(api.WithBaseURL(srv.URL), api.WithBearerToken(srv.Token), prefer(tt.status),
-				api.WithRetry(api.RetryPolicy{MaxAttempts: 1}), api.WithResponseValidation())
+				api.WithRetry(api.RetryPolicy{MaxAttempts: 1}), strictCheck(t))
 			if err != nil {
 				t.Fatal(err)
 			}

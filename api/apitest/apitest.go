@@ -14,6 +14,7 @@ package apitest
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -24,6 +25,7 @@ import (
 	"time"
 
 	"github.com/torqapi/integrations/api"
+	"github.com/torqapi/integrations/generated"
 	"github.com/torqapi/integrations/internal/auth"
 	"github.com/torqapi/integrations/internal/fixtures"
 	"github.com/torqapi/integrations/internal/stub"
@@ -75,10 +77,14 @@ type Option func(t testing.TB, s *settings)
 func WithIntegrations(items ...api.Integration) Option {
 	return func(t testing.TB, s *settings) {
 		t.Helper()
-		if err := fixtures.Validate(items); err != nil {
+		served, err := toGenerated(items)
+		if err != nil {
 			t.Fatalf("apitest.WithIntegrations: %v", err)
 		}
-		s.cfg.Integrations = append([]api.Integration{}, items...)
+		if err := fixtures.Validate(served); err != nil {
+			t.Fatalf("apitest.WithIntegrations: %v", err)
+		}
+		s.cfg.Integrations = served
 	}
 }
 
@@ -129,6 +135,24 @@ func WithClock(now func() time.Time) Option {
 	return func(_ testing.TB, s *settings) { s.cfg.Auth.Now = now }
 }
 
+// toGenerated converts the client's integrations into the stub's: through
+// their JSON, which is the contract between the two (api's types are its
+// own, kept equal on the wire to the generated models).
+func toGenerated(items []api.Integration) ([]generated.Integration, error) {
+	out := []generated.Integration{} // non-nil: none means none, not the default
+	if len(items) == 0 {
+		return out, nil
+	}
+	b, err := json.Marshal(items)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NewServer starts a stub on a loopback port and closes it when the test
 // ends. A configuration the stub refuses fails the test.
 func NewServer(t testing.TB, opts ...Option) *Server {
@@ -156,8 +180,8 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 }
 
 // Client returns an *api.Client wired to the server with its client
-// credentials; opts are applied after those (a retry policy, response
-// validation...). For a client with the static token, build one with
+// credentials; opts are applied after those (a retry policy, a response
+// check...). For a client with the static token, build one with
 // api.NewClient(api.WithBaseURL(srv.URL), api.WithBearerToken(srv.Token)).
 // An error fails the test.
 func (s *Server) Client(opts ...api.Option) *api.Client {

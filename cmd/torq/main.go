@@ -28,7 +28,6 @@ import (
 	"time"
 
 	"github.com/torqapi/integrations/api"
-	"github.com/torqapi/integrations/generated"
 )
 
 func main() {
@@ -166,7 +165,9 @@ func list(ctx context.Context, args []string, getenv func(string) string, stdout
 	if *output == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(generated.IntegrationList{Integrations: items})
+		return enc.Encode(struct {
+			Integrations []api.Integration `json:"integrations"`
+		}{items})
 	}
 	return writeTable(stdout, items)
 }
