@@ -39,7 +39,9 @@ type Options struct {
 	// "body". 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 	// Logger receives the errors answered 500 INTERNAL (a Backend's
-	// untyped errors), whose text is never sent. nil discards them.
+	// untyped errors), whose text is never sent. The log line has the
+	// method, the path and the error's text, so a Backend's errors must
+	// carry no token or secret. nil discards them.
 	Logger *slog.Logger
 }
 

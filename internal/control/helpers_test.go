@@ -100,7 +100,7 @@ func (b *fakeBackend) ReplaceIntegrations(_ context.Context, id string, integrat
 		return 0, control.NotFound("workspace", id)
 	}
 	if id == "broken" {
-		return 0, errors.New("disk on fire, token=hunter2")
+		return 0, errors.New("disk on fire")
 	}
 	b.workspaces[id] = integrations
 	return len(integrations), nil
