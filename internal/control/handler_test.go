@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/torqapi/integrations/internal/control"
+	"github.com/torqapi/integrations/internal/rpcstatus"
 )
 
 const integration = `{"id":"d7639fb8-8037-4ce2-80e9-c50bc3345c5a","name":"jira_prod","type_id":"jira"}`
@@ -129,6 +130,11 @@ func TestRoutes(t *testing.T) {
 		{name: "reset, backend error", method: "POST", target: "/__stub/reset", setup: func(b *fakeBackend) { b.failReset = errors.New("boom") }, status: 500, code: 13},
 		{name: "reset, typed backend error", method: "POST", target: "/__stub/reset",
 			setup: func(b *fakeBackend) { b.failReset = control.Invalid("fixtures", "broken") }, status: 400, code: 3, fields: []string{"fixtures"}},
+
+		{name: "reset, rpcstatus error passes through", method: "POST", target: "/__stub/reset",
+			setup: func(b *fakeBackend) { b.failReset = rpcstatus.Errorf(rpcstatus.FailedPrecondition, "fixtures changed") }, status: 400, code: 9,
+			bodyHas: "fixtures changed"},
+		{name: "reset takes no parameter", method: "POST", target: "/__stub/reset?all=1", status: 400, code: 3, fields: []string{"all"}},
 
 		// Scripts.
 		{name: "create script", method: "POST", target: "/__stub/scripts",
