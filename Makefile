@@ -34,6 +34,13 @@ check-generated: ## fail when generated/ is not what openapi.yaml and the config
 		echo "generated/ is stale: openapi.yaml or generated/oapi-codegen.yaml changed. Run 'make generate' and commit the result." >&2; \
 		exit 1; \
 	fi; \
+	sed "s|^output:.*|output: $$tmp/control.gen.go|" generated/control/oapi-codegen.yaml > "$$tmp/control-config.yaml"; \
+	(cd internal/control && $(GO) tool -modfile=../tools/go.mod oapi-codegen -config "$$tmp/control-config.yaml" control.yaml) || exit 1; \
+	if ! cmp -s "$$tmp/control.gen.go" generated/control/control.gen.go; then \
+		diff -u generated/control/control.gen.go "$$tmp/control.gen.go" | head -40; \
+		echo "generated/control is stale: internal/control/control.yaml or its config changed. Run 'make generate' and commit the result." >&2; \
+		exit 1; \
+	fi; \
 	echo "generated/ is up to date"
 
 check-breaking: ## fail when openapi.yaml breaks clients of the released contract (oasdiff)

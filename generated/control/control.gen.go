@@ -1828,13 +1828,13 @@ type GetControlContractResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// YAML200 the response for an HTTP 200 `application/yaml` response
-	YAML200 *string
+	YAML200 *map[string]interface{}
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
 }
 
 // GetYAML200 returns the response for an HTTP 200 `application/yaml` response
-func (r GetControlContractResponse) GetYAML200() *string {
+func (r GetControlContractResponse) GetYAML200() *map[string]interface{} {
 	return r.YAML200
 }
 
@@ -2798,7 +2798,7 @@ func ParseGetControlContractResponse(rsp *http.Response) (*GetControlContractRes
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "yaml") && rsp.StatusCode == 200:
-		var dest string
+		var dest map[string]interface{}
 		if err := yaml.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

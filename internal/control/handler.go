@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,7 +19,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/legacy"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	gencontrol "github.com/torqapi/integrations/generated/control"
 	"github.com/torqapi/integrations/internal/rpcstatus"
@@ -38,7 +39,9 @@ type Options struct {
 	// "body". 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 	// Logger receives the errors answered 500 INTERNAL (a Backend's
-	// untyped errors), whose text is never sent. nil discards them.
+	// untyped errors), whose text is never sent. The log line has the
+	// method, the path and the error's text, so a Backend's errors must
+	// carry no token or secret. nil discards them.
 	Logger *slog.Logger
 }
 
@@ -79,7 +82,7 @@ func NewHandler(backend Backend, opts Options) (http.Handler, error) {
 	// The servers' URL names where the stub usually runs; routing is by
 	// path alone, on whatever address the stub listens.
 	doc.Servers = nil
-	router, err := legacy.NewRouter(doc)
+	router, err := gorillamux.NewRouter(doc)
 	if err != nil {
 		return nil, fmt.Errorf("control: build router: %w", err)
 	}
@@ -100,7 +103,12 @@ func NewHandler(backend Backend, opts Options) (http.Handler, error) {
 		},
 		ResponseErrorHandlerFunc: h.writeError,
 	})
+	mux := http.NewServeMux()
+	// The generated patterns serve what the router let through; this one
+	// keeps any request that slips past both a google.rpc.Status.
+	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) { rpcstatus.Write(w, errNotFound) })
 	h.mux = gencontrol.HandlerWithOptions(strict, gencontrol.StdHTTPServerOptions{
+		BaseRouter: mux,
 		ErrorHandlerFunc: func(w http.ResponseWriter, _ *http.Request, err error) {
 			field := "request"
 			var pe *gencontrol.InvalidParamFormatError
@@ -128,6 +136,12 @@ var errNotFound = &rpcstatus.Error{Code: rpcstatus.NotFound, Message: "Not Found
 var probeMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions}
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p := r.URL.Path; !strings.HasPrefix(p, Prefix) || strings.HasSuffix(p, "/") || path.Clean(p) != p {
+		// Only the contract's paths, as written: none ends with a slash,
+		// none has "." or ".." segments.
+		rpcstatus.Write(w, errNotFound)
+		return
+	}
 	route, pathParams, err := h.router.FindRoute(r)
 	if err != nil {
 		if errors.Is(err, routers.ErrMethodNotAllowed) {
@@ -272,17 +286,22 @@ func requestViolations(err error) *Error {
 }
 
 func collectRequest(v *violations, err error) {
-	var me openapi3.MultiError
-	if errors.As(err, &me) {
-		for _, e := range me {
-			collectRequest(v, e)
+	// A type switch, not errors.As: a RequestError unwraps to its schema
+	// errors, which errors.As would take for the list of requests' errors.
+	var re *openapi3filter.RequestError
+	switch e := err.(type) {
+	case openapi3.MultiError:
+		for _, inner := range e {
+			collectRequest(v, inner)
 		}
 		return
-	}
-	var re *openapi3filter.RequestError
-	if !errors.As(err, &re) {
-		v.add("request", oneLine(err.Error()))
-		return
+	case *openapi3filter.RequestError:
+		re = e
+	default:
+		if !errors.As(err, &re) {
+			v.add("request", oneLine(err.Error()))
+			return
+		}
 	}
 	if re.Parameter != nil {
 		desc := re.Reason
@@ -307,16 +326,19 @@ func collectRequest(v *violations, err error) {
 // collectSchema adds a violation for each schema error in err, named by its
 // JSON pointer into the body.
 func collectSchema(v *violations, err error) {
-	var me openapi3.MultiError
-	if errors.As(err, &me) {
-		for _, e := range me {
-			collectSchema(v, e)
+	var se *openapi3.SchemaError
+	switch e := err.(type) {
+	case openapi3.MultiError:
+		for _, inner := range e {
+			collectSchema(v, inner)
 		}
 		return
-	}
-	var se *openapi3.SchemaError
-	if !errors.As(err, &se) {
-		return
+	case *openapi3.SchemaError:
+		se = e
+	default:
+		if !errors.As(err, &se) {
+			return
+		}
 	}
 	field := fieldPath(se.JSONPointer())
 	reason := se.Reason
@@ -363,9 +385,15 @@ func fieldPath(tokens []string) string {
 	return sb.String()
 }
 
+// join adds a property name to a field path, unless kin-openapi has
+// already put it there (it does for a missing property, not for an
+// unsupported one).
 func join(path, name string) string {
-	if path == "" {
+	switch {
+	case path == "":
 		return name
+	case path == name || strings.HasSuffix(path, "."+name):
+		return path
 	}
 	return path + "." + name
 }
