@@ -46,6 +46,11 @@ func newOwnSet(wsID string, items []fixtures.Item) (*ownSet, []fixtures.Problem)
 	seen := make(map[uuid.UUID]int, len(items))
 	for i := range items {
 		it := &items[i]
+		if len(it.JSON()) == 0 {
+			// The zero Item: only fixtures makes judged ones.
+			problems = append(problems, fixtures.Problem{Index: i, Reason: "not a judged item (the zero fixtures.Item)"})
+			continue
+		}
 		if j, dup := seen[it.ID()]; dup {
 			// Each Item was judged alone; a list of them may repeat one.
 			problems = append(problems, fixtures.Problem{Index: i, ID: it.ID().String(), Field: "id",

@@ -249,6 +249,7 @@ func TestSharingErrors(t *testing.T) {
 			{ID: "a", Clients: []workspace.Client{{ID: "c1", Secret: "s-secret-1"}}},
 			{ID: "b", Clients: []workspace.Client{{ID: "c1", Secret: "s-secret-2"}}},
 		}, "workspaces[1].clients[0].id", `workspace "a" has a client`},
+		{"zero item", []workspace.Spec{{ID: "a", Integrations: make([]fixtures.Item, 1)}}, "workspaces[0].integrations[0]", "not a judged item"},
 		{"bad token", []workspace.Spec{{ID: "a", Tokens: []string{"tok secret"}}}, "workspaces[0].tokens[0]", "not a valid bearer token"},
 		{"bad id", []workspace.Spec{{ID: "a/b"}}, "workspaces[0].id", "must be"},
 		{"duplicate id", []workspace.Spec{{ID: "a"}, {ID: "a"}}, "workspaces[1].id", "duplicate"},
