@@ -438,3 +438,27 @@ func TestConcurrentReaders(t *testing.T) {
 	}
 	<-done
 }
+
+// TestRebuildsOnlyWhatChanges: replacing a's data in a way that keeps what
+// it shares with b keeps b's snapshot; changing what it shares rebuilds it.
+func TestRebuildsOnlyWhatChanges(t *testing.T) {
+	x := item(idX, "t", out("b"))
+	s, err := workspace.New([]workspace.Spec{{ID: "a", Integrations: check(t, []generated.Integration{x})}, {ID: "b"}, {ID: "c"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, c := s.Get("b").Snapshot(), s.Get("c")
+	if err := s.Replace("a", check(t, []generated.Integration{x, item(idY, "u", out())})); err != nil {
+		t.Fatal(err)
+	}
+	if s.Get("b").Snapshot() != b || s.Get("c") != c {
+		t.Error("b or c rebuilt though what a shares with them did not change")
+	}
+	x.Name = "renamed"
+	if err := s.Replace("a", check(t, []generated.Integration{x})); err != nil {
+		t.Fatal(err)
+	}
+	if s.Get("b").Snapshot() == b || !bytes.Contains(served(t, s.Get("b").Snapshot().List("")), []byte(`"renamed"`)) {
+		t.Error("b not rebuilt after a changed the item it shares")
+	}
+}
