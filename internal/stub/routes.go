@@ -32,7 +32,7 @@ func (s *Stub) routes() http.Handler {
 	// a host swap, and the contract's path as is.
 	mux.Handle("/public/v1alpha/integrations", api)
 	mux.Handle("/v1alpha/integrations", api)
-	mux.Handle("/v1/auth/token", allow(http.HandlerFunc(s.serveToken), http.MethodPost))
+	mux.Handle("/v1/auth/token", http.HandlerFunc(s.serveToken)) // answers every method itself
 	mux.Handle("/healthz", allow(http.HandlerFunc(s.serveHealth), http.MethodGet, http.MethodHead))
 	mux.Handle("/openapi.yaml", allow(http.HandlerFunc(serveSpec), http.MethodGet, http.MethodHead))
 	mux.Handle("/", http.HandlerFunc(notFound))
