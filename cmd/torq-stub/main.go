@@ -16,7 +16,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"runtime"
@@ -360,19 +359,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	// ReadHeaderTimeout bounds a slow client's headers, IdleTimeout a
-	// kept-alive connection's silence, MaxHeaderBytes the headers' size.
-	// There is no server-wide ReadTimeout or WriteTimeout: each would cost
-	// every request a deadline update for the sake of the one route that
-	// reads a body, the token endpoint, which sets its own read deadline
-	// (and reads at most 64 KiB).
-	srv := &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: 5 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
-	}
+	lim := defaultLimits(o.latency.max)
+	srv := newServer(s, lim, slog.NewLogLogger(handler, slog.LevelWarn))
+	ln = lim.listener(ln)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -398,10 +387,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			logger.Info("reloaded", "fixtures", o.fixtures, "integrations", s.Len())
 		case <-ctx.Done():
 			logger.Info("shutting down")
-			shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second+o.latency.max)
-			err := srv.Shutdown(shutCtx)
-			cancel()
-			if err != nil {
+			if err := shutdown(srv, lim.grace, logger); err != nil {
 				return fmt.Errorf("shutdown: %w", err)
 			}
 			return nil
