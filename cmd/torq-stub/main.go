@@ -16,7 +16,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"runtime"
@@ -72,7 +71,7 @@ type options struct {
 	latency                 latencyFlag
 	errorRate, rateLimit    float64
 	validate, logFormat     string
-	quiet, version          bool
+	quiet, version, watch   bool
 	tokensSet, secretWasSet bool
 }
 
@@ -87,6 +86,7 @@ func newFlagSet(o *options, out io.Writer) *flag.FlagSet {
 	fs.SetOutput(out)
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "`host:port` to listen on; 127.0.0.1:0 picks a free port (the address is printed)")
 	fs.StringVar(&o.fixtures, "fixtures", "", "JSON or YAML `file` {\"integrations\": [...]} served instead of the embedded workspace; SIGHUP reloads it")
+	fs.BoolVar(&o.watch, "watch", false, "reload the --fixtures file when it changes (debounced), as SIGHUP does")
 	fs.Var(&o.tokens, "token", "accepted bearer `token` (repeatable; replaces the demo token "+auth.DemoToken+")")
 	fs.Var(&o.denied, "denied-token", "bearer `token` that authenticates but answers 403 PERMISSION_DENIED (repeatable)")
 	fs.StringVar(&o.clientID, "client-id", auth.DemoClientID, "client `id` the token endpoint accepts")
@@ -136,6 +136,7 @@ Examples:
   torq-stub
   torq-stub --addr 127.0.0.1:0 --quiet
   torq-stub --fixtures my-workspace.yaml          # kill -HUP <pid> reloads it
+  torq-stub --fixtures my-workspace.yaml --watch  # reloads it on every change
   torq-stub --token my-token --denied-token read-only-token
   torq-stub --latency 50ms-200ms --error-rate 0.1 --rate-limit 50
   TORQ_STUB_RATE_LIMIT=50 TORQ_STUB_LOG_FORMAT=json torq-stub
@@ -234,6 +235,9 @@ func (o *options) check() error {
 	}
 	if o.clientID == "" || o.clientSecret == "" {
 		return fmt.Errorf("--client-id and --client-secret must not be empty: %w", errUsage)
+	}
+	if o.watch && o.fixtures == "" {
+		return fmt.Errorf("--watch needs a --fixtures file: %w", errUsage)
 	}
 	if _, _, err := net.SplitHostPort(o.addr); err != nil {
 		return fmt.Errorf("--addr %q: %v: %w", o.addr, err, errUsage)
@@ -360,22 +364,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	// ReadHeaderTimeout bounds a slow client's headers, IdleTimeout a
-	// kept-alive connection's silence, MaxHeaderBytes the headers' size.
-	// There is no server-wide ReadTimeout or WriteTimeout: each would cost
-	// every request a deadline update for the sake of the one route that
-	// reads a body, the token endpoint, which sets its own read deadline
-	// (and reads at most 64 KiB).
-	srv := &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: 5 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
-	}
+	lim := defaultLimits(o.latency.max)
+	srv := newServer(s, lim, slog.NewLogLogger(handler, slog.LevelWarn))
+	ln = lim.listener(ln)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+
+	changed := make(chan struct{}, 1)
+	if o.watch {
+		watchCtx, stopWatch := context.WithCancel(ctx)
+		defer stopWatch()
+		if err := watchFile(watchCtx, o.fixtures, watchDebounce, changed); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 
 	base := "http://" + ln.Addr().String()
 	banner(stdout, o, base, s.Len())
@@ -396,12 +400,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 				continue
 			}
 			logger.Info("reloaded", "fixtures", o.fixtures, "integrations", s.Len())
+		case <-changed:
+			if err := s.Reload(); err != nil {
+				logger.Error("reload failed; the old data stays", "error", err.Error())
+				continue
+			}
+			logger.Info("reloaded", "fixtures", o.fixtures, "integrations", s.Len())
 		case <-ctx.Done():
 			logger.Info("shutting down")
-			shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second+o.latency.max)
-			err := srv.Shutdown(shutCtx)
-			cancel()
-			if err != nil {
+			if err := shutdown(srv, lim.grace, logger); err != nil {
 				return fmt.Errorf("shutdown: %w", err)
 			}
 			return nil

@@ -61,6 +61,8 @@ func TestParse(t *testing.T) {
 		{name: "empty env is unset", env: env("TORQ_STUB_ADDR", ""), check: func(o *options) bool { return o.addr == "127.0.0.1:8080" }},
 		{name: "unknown flag", args: []string{"--nope"}, bad: true},
 		{name: "argument", args: []string{"serve"}, bad: true},
+		{name: "watch without fixtures", args: []string{"--watch"}, bad: true},
+		{name: "watch", args: []string{"--watch", "--fixtures", "f.yaml"}, check: func(o *options) bool { return o.watch && o.fixtures == "f.yaml" }},
 		{name: "bad latency", args: []string{"--latency", "fast"}, bad: true},
 		{name: "inverted latency", args: []string{"--latency", "200ms-50ms"}, bad: true},
 		{name: "bad error rate", args: []string{"--error-rate", "1.5"}, bad: true},

@@ -337,6 +337,7 @@ func TestServeToken(t *testing.T) {
 		{name: "form credentials", body: "grant_type=client_credentials&client_id=team-client&client_secret=s3cr%2Bt%2Fwith%3D%24", wantStatus: 200},
 		{name: "content type with charset", contentType: form + "; charset=utf-8", header: encodedBasic, body: "grant_type=client_credentials", wantStatus: 200},
 		{name: "GET", method: http.MethodGet, header: encodedBasic, wantStatus: 405, wantError: "invalid_request", golden: "token_method.json"},
+		{name: "DELETE", method: http.MethodDelete, wantStatus: 405, wantError: "invalid_request"},
 		{name: "PUT", method: http.MethodPut, header: encodedBasic, body: "grant_type=client_credentials", wantStatus: 405, wantError: "invalid_request"},
 		{name: "JSON body", contentType: "application/json", header: encodedBasic, body: `{"grant_type":"client_credentials"}`, wantStatus: 400, wantError: "invalid_request"},
 		{name: "no content type", contentType: "-", header: encodedBasic, body: "grant_type=client_credentials", wantStatus: 400, wantError: "invalid_request"},
@@ -380,7 +381,7 @@ func TestServeToken(t *testing.T) {
 				t.Fatalf("status = %d, want %d; body %s", w.Code, tt.wantStatus, w.Body)
 			}
 			h := w.Header()
-			if h.Get("Content-Type") != "application/json" || h.Get("Cache-Control") != "no-store" || h.Get("Pragma") != "no-cache" {
+			if h.Get("Content-Type") != "application/json;charset=UTF-8" || h.Get("Cache-Control") != "no-store" || h.Get("Pragma") != "no-cache" {
 				t.Errorf("headers = %v", h)
 			}
 			if got, want := h.Get("WWW-Authenticate"), map[bool]string{true: `Basic realm="torq"`}[tt.wantStatus == 401]; got != want {

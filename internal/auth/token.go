@@ -40,8 +40,10 @@ func badRequest(code, description string) *oauthError {
 	return &oauthError{status: http.StatusBadRequest, body: TokenError{Error: code, ErrorDescription: description}}
 }
 
-// ServeToken serves POST /v1/auth/token: the OAuth2 client-credentials
-// grant (RFC 6749 section 4.4) with the one configured client.
+// ServeToken serves /v1/auth/token for every method: POST is the OAuth2
+// client-credentials grant (RFC 6749 section 4.4) with the one configured
+// client; any other method is 405 with Allow: POST and an RFC 6749 error,
+// so the endpoint owns its method check and routers hand it every method.
 //
 // The client authenticates with HTTP Basic, whose id and secret are
 // form-urlencoded first (RFC 6749 section 2.3.1, as golang.org/x/oauth2
@@ -49,8 +51,10 @@ func badRequest(code, description string) *oauthError {
 // A Basic id or secret that does not match once decoded is also tried as
 // sent, so `curl -u id:secret` works with a secret that holds `+` or `%`.
 //
-// Every answer carries Cache-Control: no-store and Pragma: no-cache. Errors
-// are RFC 6749 section 5.2 JSON; none of them repeats a credential.
+// Every answer carries Cache-Control: no-store and Pragma: no-cache (RFC
+// 6749 section 5.1) and Content-Type application/json;charset=UTF-8, the
+// headers of Torq's own token endpoint. Errors are RFC 6749 section 5.2
+// JSON; none of them repeats a credential.
 func (a *Authenticator) ServeToken(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
@@ -176,13 +180,17 @@ func paramName(s string) string {
 	return "(unknown)"
 }
 
+// contentType is the Content-Type of every token endpoint answer, spelled
+// as Torq's token endpoint spells it.
+const contentType = "application/json;charset=UTF-8"
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	body, err := json.Marshal(v)
 	if err != nil {
 		status, body = http.StatusInternalServerError, []byte(`{"error":"server_error"}`)
 	}
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
+	h.Set("Content-Type", contentType)
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = w.Write(body)

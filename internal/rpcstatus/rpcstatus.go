@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -127,6 +128,12 @@ func CodeForHTTPStatus(status int) (c Code, ok bool) {
 
 // Error is an error that knows its wire form: a google.rpc.Status and any
 // headers that go with it (Retry-After, Allow, WWW-Authenticate).
+//
+// An *Error is immutable once built: WithDetails and WithHeader return a
+// modified copy and never touch the receiver, and Write only reads it. So
+// one value (a package-level "Not Found", a route's "Method Not Allowed")
+// can be written by any number of requests at once, and deriving from it
+// is never a data race. Set the fields only while building a new value.
 type Error struct {
 	Code    Code
 	Message string
@@ -146,19 +153,23 @@ func Errorf(code Code, format string, args ...any) *Error {
 // Error returns "CODE: message".
 func (e *Error) Error() string { return e.Code.String() + ": " + e.Message }
 
-// WithDetails appends details and returns e.
+// WithDetails returns a copy of e with details appended; e is unchanged.
 func (e *Error) WithDetails(details ...generated.Any) *Error {
-	e.Details = append(e.Details, details...)
-	return e
+	c := *e
+	c.Details = append(slices.Clip(e.Details), details...)
+	return &c
 }
 
-// WithHeader sets a response header and returns e.
+// WithHeader returns a copy of e with the response header key set to
+// value; e and its Header are unchanged.
 func (e *Error) WithHeader(key, value string) *Error {
-	if e.Header == nil {
-		e.Header = http.Header{}
+	c := *e
+	c.Header = e.Header.Clone()
+	if c.Header == nil {
+		c.Header = http.Header{}
 	}
-	e.Header.Set(key, value)
-	return e
+	c.Header.Set(key, value)
+	return &c
 }
 
 // Status returns the google.rpc.Status body, details never nil.
@@ -194,7 +205,9 @@ func Write(w http.ResponseWriter, err error) {
 	body, mErr := Marshal(e)
 	h := w.Header()
 	for k, v := range e.Header {
-		h[k] = v
+		// A full slice expression: a later Header().Add on the response
+		// must copy rather than append into e's (shared) backing array.
+		h[k] = v[:len(v):len(v)]
 	}
 	h.Set("Content-Type", "application/json")
 	h.Del("Content-Length")

@@ -7,6 +7,8 @@ import (
 	"github.com/torqapi/integrations/generated"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 )
@@ -117,3 +119,48 @@ func anyWith(key string, v any) generatedAny {
 }
 
 type generatedAny = generated.Any
+
+// A shared error (a package-level value such as the stub's "Not Found")
+// must survive derivations from many goroutines at once: the builder
+// methods return copies, so under -race this test fails if one of them
+// writes to the receiver, and the shared value must read as it was built.
+func TestBuildersNeverChangeTheReceiver(t *testing.T) {
+	shared := Errorf(ResourceExhausted, "slow down").
+		WithHeader("Retry-After", "1").
+		WithDetails(RetryInfo(time.Second))
+	wantBody, err := Marshal(shared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range 200 {
+				v := strconv.Itoa(i*1000 + j)
+				e := shared.WithHeader("Retry-After", v).WithHeader("X-Extra", v).
+					WithDetails(RequestInfo(v))
+				rec := httptest.NewRecorder()
+				Write(rec, e)
+				if got := rec.Header().Get("Retry-After"); got != v {
+					t.Errorf("derived Retry-After = %q, want %q", got, v)
+					return
+				}
+				rec = httptest.NewRecorder()
+				Write(rec, shared)
+				rec.Header().Add("Retry-After", "appended by a handler")
+			}
+		}()
+	}
+	wg.Wait()
+	if got := shared.Header.Values("Retry-After"); len(got) != 1 || got[0] != "1" {
+		t.Errorf("shared Retry-After = %q, want [1]", got)
+	}
+	if shared.Header.Get("X-Extra") != "" {
+		t.Errorf("shared error gained X-Extra: %v", shared.Header)
+	}
+	if body, _ := Marshal(shared); string(body) != string(wantBody) {
+		t.Errorf("shared body changed: %d bytes, want %d (%.200s...)", len(body), len(wantBody), body)
+	}
+}

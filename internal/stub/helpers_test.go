@@ -143,12 +143,15 @@ func checkBody(t *testing.T, r *http.Request, w *httptest.ResponseRecorder) {
 	if !json.Valid(body) {
 		t.Fatalf("%s %s: %d body is not JSON: %q", r.Method, r.URL, w.Code, body)
 	}
+	if r.URL.Path == "/v1/auth/token" {
+		// RFC 6749 JSON, checked by internal/auth's tests.
+		return
+	}
 	if ct := w.Header().Get("Content-Type"); ct != "application/json" {
 		t.Errorf("%s %s: Content-Type %q", r.Method, r.URL, ct)
 	}
 	isList := strings.HasSuffix(r.URL.Path, "/v1alpha/integrations")
 	switch {
-	case r.URL.Path == "/v1/auth/token" && w.Code != http.StatusMethodNotAllowed:
 	case w.Code >= 400:
 		if err := testValidator.ValidateStatus(body); err != nil {
 			t.Errorf("%s %s: %d body is not a valid Status: %v\n%s", r.Method, r.URL, w.Code, err, body)

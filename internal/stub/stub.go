@@ -71,6 +71,10 @@ type Config struct {
 	// FixturesFile is a JSON or YAML file {"integrations": [...]} loaded at
 	// NewHandler; Reload re-reads it.
 	FixturesFile string
+	// ReloadSettle is how long Reload waits for FixturesFile to stay
+	// unchanged before reading it, so a file being written is not served
+	// half-written (fixtures.LoadStable); 0 => fixtures.DefaultSettle.
+	ReloadSettle time.Duration
 	// Auth configures tokens and the token endpoint.
 	Auth auth.Config
 	// LatencyMin and LatencyMax bound a uniformly random delay added before
@@ -262,7 +266,8 @@ func checkConfig(cfg *Config) error {
 	return nil
 }
 
-// Reload re-reads Config.FixturesFile and, when every item is valid, swaps
+// Reload re-reads Config.FixturesFile once it is stable (unchanged for
+// Config.ReloadSettle) and, when every item is valid, swaps
 // it in atomically; requests in flight finish with the data they started
 // with. On error the old data stays and the error says why. Without a
 // fixtures file there is nothing to re-read and Reload returns nil.
@@ -272,7 +277,7 @@ func (s *Stub) Reload() error {
 	}
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
-	items, err := fixtures.Load(s.cfg.FixturesFile)
+	items, err := fixtures.LoadStable(s.cfg.FixturesFile, s.cfg.ReloadSettle)
 	if err != nil {
 		return fmt.Errorf("stub: reload: %w", err)
 	}

@@ -73,7 +73,6 @@ func TestStack(t *testing.T) {
 		{name: "unclean path", req: request{target: "/public/../v1alpha/integrations", header: bearer}, status: 404, code: 5},
 		{name: "wrong method", req: request{method: "POST", target: "/public/v1alpha/integrations", header: bearer}, status: 405, code: 12, header: map[string]string{"Allow": "GET"}, golden: "method_not_allowed"},
 		{name: "HEAD on the list", req: request{method: "HEAD", target: "/v1alpha/integrations", header: bearer}, status: 405, code: 12, header: map[string]string{"Allow": "GET"}},
-		{name: "wrong method on token endpoint", req: request{method: "GET", target: "/v1/auth/token"}, status: 405, code: 12, header: map[string]string{"Allow": "POST"}},
 		{name: "wrong method on healthz", req: request{method: "DELETE", target: "/healthz"}, status: 405, code: 12, header: map[string]string{"Allow": "GET, HEAD"}},
 		{name: "no token", req: request{target: "/public/v1alpha/integrations"}, status: 401, code: 16, header: map[string]string{"WWW-Authenticate": `Bearer realm="torq"`}, golden: "unauthenticated"},
 		{name: "malformed authorization", req: request{target: "/public/v1alpha/integrations", header: http.Header{"Authorization": {"Basic dXNlcjpwYXNz"}}}, status: 401, code: 16, header: map[string]string{"WWW-Authenticate": `Bearer realm="torq"`}},
@@ -257,6 +256,12 @@ func TestTokenFlow(t *testing.T) {
 	}}.do(t, s)
 	if w.Code != 401 || !strings.Contains(w.Body.String(), "invalid_client") {
 		t.Errorf("bad secret: %d %s", w.Code, w.Body)
+	}
+
+	// The token endpoint answers a wrong method itself, in RFC 6749 JSON.
+	w = request{method: "GET", target: "/v1/auth/token"}.do(t, s)
+	if w.Code != 405 || w.Header().Get("Allow") != "POST" || w.Header().Get("Cache-Control") != "no-store" || !strings.Contains(w.Body.String(), `"error":"invalid_request"`) {
+		t.Errorf("GET: %d %v %s", w.Code, w.Header(), w.Body)
 	}
 }
 
