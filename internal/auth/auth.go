@@ -11,6 +11,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
@@ -18,7 +19,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/torqapi/integrations/internal/rpcstatus"
@@ -79,6 +79,9 @@ type Config struct {
 	// other's tokens. Empty => 32 random bytes at New (tokens then die with
 	// the process).
 	SigningKey []byte
+	// Credentials resolve tokens and clients to workspaces; nil => the
+	// credentials above, as the one workspace DefaultWorkspace.
+	Credentials Credentials
 	// Now is the clock; nil => time.Now.
 	Now func() time.Time
 }
@@ -111,45 +114,86 @@ type Client struct {
 	ID, Secret string
 }
 
-// credential is a static token, kept only as its digest.
-type credential struct {
-	principal Principal
-	denied    bool
+// Credentials resolve credentials to workspaces: the stub's workspace
+// store implements it, so the credentials and the data of a workspace
+// change together. Tokens and secrets are compared by digest; a Credentials
+// never keeps them.
+type Credentials interface {
+	// WorkspaceForToken says which workspace a static token acts for, and
+	// whether it is denied (authenticates, every call answers 403).
+	WorkspaceForToken(token string) (id string, denied, ok bool)
+	// ClientWorkspace checks an OAuth2 client's secret and says which
+	// workspace the client belongs to.
+	ClientWorkspace(clientID, secret string) (id string, ok bool)
+	// WorkspaceForClient says which workspace a client id belongs to, for
+	// a token the endpoint issued to it.
+	WorkspaceForClient(clientID string) (id string, ok bool)
 }
 
-// client is a token endpoint client, its secret kept only as its digest.
-type client struct {
-	secret    [sha256.Size]byte
-	workspace string
-}
-
-// credentials are every workspace's credentials, immutable once built:
-// SetWorkspaces swaps them whole, so a request sees one consistent set.
-//
-// Static tokens are looked up by the SHA-256 of the presented token. A map
-// lookup by digest leaks nothing an attacker can use: the digest of a
-// guess says nothing about the digests of valid tokens, and the work done
-// is the same for every token of a given length.
+// credentials are Config's own credentials, one workspace's, for an
+// Authenticator without Config.Credentials.
 type credentials struct {
-	tokens  map[[sha256.Size]byte]credential
-	clients map[string]client
+	workspace string
+	tokens    map[[sha256.Size]byte]bool // digest => denied
+	clients   map[string][sha256.Size]byte
+}
+
+func newCredentials(w Workspace) (*credentials, error) {
+	c := &credentials{workspace: w.ID, tokens: map[[sha256.Size]byte]bool{}, clients: map[string][sha256.Size]byte{}}
+	for _, list := range []struct {
+		what   string
+		tokens []string
+		denied bool
+	}{{"token", w.Tokens, false}, {"denied token", w.DeniedTokens, true}} {
+		for i, t := range list.tokens {
+			if !isToken68(t) {
+				return nil, fmt.Errorf("auth: %s #%d is not a valid bearer token (want 1-%d characters of A-Z a-z 0-9 - . _ ~ + / and trailing =)", list.what, i+1, maxTokenLen)
+			}
+			d := sha256.Sum256([]byte(t))
+			// A token in both lists is denied.
+			c.tokens[d] = c.tokens[d] || list.denied
+		}
+	}
+	for _, cl := range w.Clients {
+		c.clients[cl.ID] = sha256.Sum256([]byte(cl.Secret))
+	}
+	return c, nil
+}
+
+// WorkspaceForToken looks the token up by its SHA-256: the time taken
+// depends on the digest alone, which says nothing usable about valid
+// tokens.
+func (c *credentials) WorkspaceForToken(token string) (string, bool, bool) {
+	denied, ok := c.tokens[sha256.Sum256([]byte(token))]
+	return c.workspace, denied, ok
+}
+
+// ClientWorkspace compares the secret's digest in constant time; an
+// unknown id costs the same comparison.
+func (c *credentials) ClientWorkspace(clientID, secret string) (string, bool) {
+	want, known := c.clients[clientID]
+	got := sha256.Sum256([]byte(secret))
+	ok := subtle.ConstantTimeCompare(got[:], want[:]) == 1
+	return c.workspace, known && ok
+}
+
+func (c *credentials) WorkspaceForClient(clientID string) (string, bool) {
+	_, ok := c.clients[clientID]
+	return c.workspace, ok
 }
 
 // Authenticator checks bearer tokens and serves the token endpoint. It is
-// safe for concurrent use; SetWorkspaces may run while it serves.
+// safe for concurrent use.
 type Authenticator struct {
-	creds atomic.Pointer[credentials]
-	// defaults are Config's credentials, those of DefaultWorkspace.
-	defaults Workspace
-	ttl      time.Duration
-	key      []byte
-	now      func() time.Time
+	creds Credentials
+	ttl   time.Duration
+	key   []byte
+	now   func() time.Time
 }
 
-// New validates cfg and returns an Authenticator. Errors never contain a
-// token or secret.
-func New(cfg Config) (*Authenticator, error) {
-	a := &Authenticator{ttl: cfg.TokenTTL, now: cfg.Now}
+// Workspace returns the credentials Config gives the default workspace,
+// the demo ones where it gives none.
+func (cfg Config) Workspace() Workspace {
 	id, secret := cfg.ClientID, cfg.ClientSecret
 	if id == "" {
 		id = DemoClientID
@@ -157,6 +201,17 @@ func New(cfg Config) (*Authenticator, error) {
 	if secret == "" {
 		secret = DemoClientSecret
 	}
+	tokens := cfg.Tokens
+	if tokens == nil {
+		tokens = []string{DemoToken}
+	}
+	return Workspace{ID: DefaultWorkspace, Tokens: tokens, DeniedTokens: cfg.DeniedTokens, Clients: []Client{{ID: id, Secret: secret}}}
+}
+
+// New validates cfg and returns an Authenticator. Errors never contain a
+// token or secret.
+func New(cfg Config) (*Authenticator, error) {
+	a := &Authenticator{ttl: cfg.TokenTTL, now: cfg.Now, creds: cfg.Credentials}
 	if a.ttl == 0 {
 		a.ttl = DefaultTokenTTL
 	}
@@ -177,80 +232,14 @@ func New(cfg Config) (*Authenticator, error) {
 	default:
 		a.key = append([]byte(nil), cfg.SigningKey...)
 	}
-	tokens := cfg.Tokens
-	if tokens == nil {
-		tokens = []string{DemoToken}
-	}
-	a.defaults = Workspace{ID: DefaultWorkspace, Tokens: tokens, DeniedTokens: cfg.DeniedTokens, Clients: []Client{{ID: id, Secret: secret}}}
-	if err := a.SetWorkspaces(nil); err != nil {
-		return nil, err
+	if a.creds == nil {
+		c, err := newCredentials(cfg.Workspace())
+		if err != nil {
+			return nil, err
+		}
+		a.creds = c
 	}
 	return a, nil
-}
-
-// Defaults returns the credentials Config gave, those of DefaultWorkspace.
-func (a *Authenticator) Defaults() Workspace { return a.defaults }
-
-// SetWorkspaces replaces every credential the Authenticator accepts with
-// those of ws, atomically: a request is judged by the old set or the new,
-// never a mix. A workspace with DefaultWorkspace's id and no credentials of
-// its own takes Defaults; without one in ws, Defaults are kept for
-// DefaultWorkspace. A token in two workspaces, a client id in two, or a
-// malformed token is an error, and nothing changes. Issued tokens stay
-// valid while their client exists.
-func (a *Authenticator) SetWorkspaces(ws []Workspace) error {
-	c := &credentials{tokens: map[[sha256.Size]byte]credential{}, clients: map[string]client{}}
-	hasDefault := false
-	for _, w := range ws {
-		if w.ID == DefaultWorkspace {
-			hasDefault = true
-		}
-	}
-	if !hasDefault {
-		ws = append([]Workspace{a.defaults}, ws...)
-	}
-	for _, w := range ws {
-		if w.ID == DefaultWorkspace && w.Tokens == nil && w.DeniedTokens == nil && w.Clients == nil {
-			w = a.defaults
-		}
-		if err := c.add(w); err != nil {
-			return err
-		}
-	}
-	a.creds.Store(c)
-	return nil
-}
-
-func (c *credentials) add(w Workspace) error {
-	for _, list := range []struct {
-		what   string
-		tokens []string
-		denied bool
-	}{{"token", w.Tokens, false}, {"denied token", w.DeniedTokens, true}} {
-		for i, t := range list.tokens {
-			if !isToken68(t) {
-				return fmt.Errorf("auth: workspace %q: %s #%d is not a valid bearer token (want 1-%d characters of A-Z a-z 0-9 - . _ ~ + / and trailing =)", w.ID, list.what, i+1, maxTokenLen)
-			}
-			d := sha256.Sum256([]byte(t))
-			id := "token#" + hex.EncodeToString(d[:4])
-			if prev, dup := c.tokens[d]; dup && prev.principal.Workspace != w.ID {
-				return fmt.Errorf("auth: a token of workspace %q (%s) is also a token of workspace %q", w.ID, id, prev.principal.Workspace)
-			}
-			// A token in both lists of a workspace is denied.
-			denied := list.denied || c.tokens[d].denied
-			c.tokens[d] = credential{principal: Principal{ID: id, Workspace: w.ID}, denied: denied}
-		}
-	}
-	for i, cl := range w.Clients {
-		if cl.ID == "" || cl.Secret == "" {
-			return fmt.Errorf("auth: workspace %q: client #%d needs an id and a secret", w.ID, i+1)
-		}
-		if prev, dup := c.clients[cl.ID]; dup {
-			return fmt.Errorf("auth: client %q is a client of workspaces %q and %q", cl.ID, prev.workspace, w.ID)
-		}
-		c.clients[cl.ID] = client{secret: sha256.Sum256([]byte(cl.Secret)), workspace: w.ID}
-	}
-	return nil
 }
 
 // isToken68 reports whether s is an RFC 6750 b64token:
@@ -302,12 +291,13 @@ func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 	if !isToken68(token) {
 		return Principal{}, unauthenticated("invalid_request", "The Authorization header must be Bearer followed by exactly one token.")
 	}
-	creds := a.creds.Load()
-	if c, ok := creds.tokens[sha256.Sum256([]byte(token))]; ok {
-		if c.denied {
-			return c.principal, PermissionDenied()
+	if ws, denied, ok := a.creds.WorkspaceForToken(token); ok {
+		d := sha256.Sum256([]byte(token))
+		p := Principal{ID: "token#" + hex.EncodeToString(d[:4]), Workspace: ws}
+		if denied {
+			return p, PermissionDenied()
 		}
-		return c.principal, nil
+		return p, nil
 	}
 	if strings.HasPrefix(token, issuedPrefix) {
 		clientID, err := a.verify(token)
@@ -315,14 +305,19 @@ func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 		case err == nil:
 			// The client must still exist: deleting a workspace revokes
 			// the tokens issued to its clients.
-			if cl, ok := creds.clients[clientID]; ok {
-				return Principal{ID: "client:" + clientID, Workspace: cl.workspace}, nil
+			if ws, ok := a.creds.WorkspaceForClient(clientID); ok {
+				return Principal{ID: "client:" + clientID, Workspace: ws}, nil
 			}
 		case errors.Is(err, errExpired):
 			return Principal{}, &ExpiredError{status: unauthenticated("invalid_token", "The access token expired.")}
 		}
 	}
 	return Principal{}, unauthenticated("invalid_token", "The access token is invalid.")
+}
+
+// Unauthenticated is the answer to a token that acts for no workspace.
+func Unauthenticated() *rpcstatus.Error {
+	return unauthenticated("invalid_token", "The access token is invalid.")
 }
 
 // PermissionDenied is the answer to a denied token, built anew for each

@@ -48,7 +48,7 @@ const (
 // Bounds of a step, so that a script cannot hold a connection or the
 // stub's memory without limit.
 const (
-	MaxDelay               = time.Minute
+	MaxDelay               = 10 * time.Minute
 	DefaultStall           = 30 * time.Second
 	DefaultDribbleInterval = 100 * time.Millisecond
 	MaxSteps               = 1000

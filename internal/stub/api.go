@@ -14,6 +14,7 @@ import (
 	"github.com/torqapi/integrations/internal/auth"
 	"github.com/torqapi/integrations/internal/rpcstatus"
 	"github.com/torqapi/integrations/internal/validate"
+	"github.com/torqapi/integrations/internal/workspace"
 )
 
 // serveContract serves every operation of Torq's contract, below routing:
@@ -49,6 +50,13 @@ func (s *Stub) serveContract(w http.ResponseWriter, r *http.Request, path string
 func (s *Stub) serveOperation(w http.ResponseWriter, r *http.Request, ex *exchange, op *validate.Operation, pathParams map[string]string) {
 	principal, err := s.auth.Authenticate(r)
 	ex.workspace = principal.Workspace
+	var ws *workspace.Workspace
+	if err == nil {
+		// Deleted between the two looks: its credentials are gone too.
+		if ws = s.store.Load().Get(principal.Workspace); ws == nil {
+			err = auth.Unauthenticated()
+		}
+	}
 	if err != nil {
 		var expired *auth.ExpiredError
 		if errors.As(err, &expired) && s.cfg.ExpiredToken == http.StatusFound {
@@ -61,6 +69,7 @@ func (s *Stub) serveOperation(w http.ResponseWriter, r *http.Request, ex *exchan
 		rpcstatus.Write(w, err)
 		return
 	}
+	r = withWorkspace(r, ws)
 	if e := preferred(r, op); e != nil {
 		rpcstatus.Write(w, e)
 		return

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	integrations "github.com/torqapi/integrations"
+	"github.com/torqapi/integrations/internal/control"
 	"github.com/torqapi/integrations/internal/journal"
 	"github.com/torqapi/integrations/internal/rpcstatus"
 )
@@ -31,6 +32,9 @@ const publicPrefix = "/public"
 func (s *Stub) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/auth/token", http.HandlerFunc(s.serveToken)) // answers every method itself
+	if !s.cfg.SeparateControl {
+		mux.Handle(control.Prefix, s.control)
+	}
 	mux.Handle("/healthz", allow(http.HandlerFunc(s.serveHealth), http.MethodGet, http.MethodHead))
 	mux.Handle("/openapi.yaml", allow(http.HandlerFunc(serveSpec), http.MethodGet, http.MethodHead))
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

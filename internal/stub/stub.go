@@ -28,12 +28,14 @@ package stub
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	mrand "math/rand/v2"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,6 +47,7 @@ import (
 	"github.com/torqapi/integrations/internal/journal"
 	"github.com/torqapi/integrations/internal/script"
 	"github.com/torqapi/integrations/internal/validate"
+	"github.com/torqapi/integrations/internal/workspace"
 )
 
 // ResponseValidation says what the stub does with a response that breaks
@@ -65,12 +68,22 @@ const (
 // Config configures a Stub. The zero value serves the embedded default
 // workspace to the demo token with strict response validation.
 type Config struct {
-	// Integrations is the data served when FixturesFile is "";
-	// nil => fixtures.Default().
+	// Integrations is the default workspace's data when FixturesFile is
+	// ""; nil => fixtures.Default().
 	Integrations []generated.Integration
-	// FixturesFile is a JSON or YAML file {"integrations": [...]} loaded at
-	// NewHandler; Reload re-reads it.
+	// FixturesFile is a JSON or YAML file loaded at NewHandler, in either
+	// form: {"integrations": [...]} (the default workspace's data) or
+	// {"workspaces": [...]}. Reload re-reads it.
 	FixturesFile string
+	// ControlToken, when set, is the bearer token every control API
+	// request (/__stub/) must carry. Without one the control API answers
+	// loopback clients only, unless ControlOpen.
+	ControlToken string
+	// ControlOpen serves the control API without a token to any client.
+	ControlOpen bool
+	// SeparateControl leaves /__stub/ out of the stub's handler, for a
+	// control API served on a listener of its own (ControlHandler).
+	SeparateControl bool
 	// ReloadSettle is how long Reload waits for FixturesFile to stay
 	// unchanged before reading it, so a file being written is not served
 	// half-written (fixtures.LoadStable); 0 => fixtures.DefaultSettle.
@@ -116,8 +129,11 @@ type Stub struct {
 	handler   http.Handler                        // routing and everything below it
 	generated http.Handler                        // the generated handler of every operation
 
-	data     atomic.Pointer[snapshot]
+	store    atomic.Pointer[workspace.Store] // replaced whole by Reload
 	reloadMu sync.Mutex
+	control  http.Handler // the control API, access checked
+	// controlDigest is the SHA-256 of Config.ControlToken.
+	controlDigest [sha256.Size]byte
 
 	limiters *limiterSet // nil: no rate limit
 	scripts  script.Set
@@ -157,10 +173,6 @@ func NewHandler(cfg Config) (*Stub, error) {
 	if err := checkConfig(&cfg); err != nil {
 		return nil, err
 	}
-	a, err := auth.New(cfg.Auth)
-	if err != nil {
-		return nil, fmt.Errorf("stub: %w", err)
-	}
 	v, err := sharedValidator()
 	if err != nil {
 		return nil, fmt.Errorf("stub: %w", err)
@@ -180,7 +192,6 @@ func NewHandler(cfg Config) (*Stub, error) {
 	s := &Stub{
 		cfg:       cfg,
 		log:       cfg.Logger,
-		auth:      a,
 		validator: v,
 		list:      list,
 		queries:   queries,
@@ -200,25 +211,24 @@ func NewHandler(cfg Config) (*Stub, error) {
 	if cfg.RateLimit > 0 {
 		s.limiters = newLimiterSet(cfg.RateLimit)
 	}
-	items := cfg.Integrations
-	switch {
-	case cfg.FixturesFile != "":
-		items, err = fixtures.Load(cfg.FixturesFile)
-		if err != nil {
-			return nil, fmt.Errorf("stub: %w", err)
-		}
-	case items == nil:
-		items = fixtures.Default()
-	default:
-		if err := fixtures.Validate(items); err != nil {
-			return nil, fmt.Errorf("stub: %w", err)
-		}
+	acfg := cfg.Auth
+	acfg.Credentials = storeCredentials{s}
+	if s.auth, err = auth.New(acfg); err != nil {
+		return nil, fmt.Errorf("stub: %w", err)
 	}
-	snap, err := buildSnapshot(items, list)
+	specs, err := s.loadSpecs(false)
 	if err != nil {
 		return nil, fmt.Errorf("stub: %w", err)
 	}
-	s.data.Store(snap)
+	store, err := workspace.New(specs)
+	if err != nil {
+		return nil, fmt.Errorf("stub: %w", err)
+	}
+	s.store.Store(store)
+	s.controlDigest = sha256.Sum256([]byte(cfg.ControlToken))
+	if s.control, err = s.controlHandler(); err != nil {
+		return nil, fmt.Errorf("stub: %w", err)
+	}
 	switch cfg.ValidateResponses {
 	case ValidateStrict:
 		s.mode = validate.Strict
@@ -277,23 +287,103 @@ func (s *Stub) Reload() error {
 	}
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
-	items, err := fixtures.LoadStable(s.cfg.FixturesFile, s.cfg.ReloadSettle)
+	specs, err := s.loadSpecs(true)
 	if err != nil {
 		return fmt.Errorf("stub: reload: %w", err)
 	}
-	snap, err := buildSnapshot(items, s.list)
+	store, err := workspace.New(specs)
 	if err != nil {
 		return fmt.Errorf("stub: reload %s: %w", s.cfg.FixturesFile, err)
 	}
-	s.data.Store(snap)
+	s.store.Store(store)
 	return nil
 }
+
+// defaultItems are the embedded default workspace, judged once per process
+// and shared by every stub (its Items are immutable).
+var defaultItems = sync.OnceValues(func() ([]fixtures.Item, error) {
+	return fixtures.CheckValues(fixtures.Default())
+})
+
+// loadSpecs returns the workspaces the stub starts with: the fixture file's
+// (once stable, when reloading), or the default workspace with
+// Config.Integrations or the embedded data. The default workspace always
+// exists; without credentials of its own it has Config.Auth's (the demo
+// token and client by default).
+func (s *Stub) loadSpecs(reload bool) ([]workspace.Spec, error) {
+	var specs []workspace.Spec
+	switch {
+	case s.cfg.FixturesFile != "" && reload:
+		ws, err := fixtures.LoadStable(s.cfg.FixturesFile, s.cfg.ReloadSettle)
+		if err != nil {
+			return nil, err
+		}
+		specs = ws
+	case s.cfg.FixturesFile != "":
+		ws, err := fixtures.LoadWorkspaces(s.cfg.FixturesFile)
+		if err != nil {
+			return nil, err
+		}
+		specs = ws
+	case s.cfg.Integrations != nil:
+		items, err := fixtures.CheckValues(s.cfg.Integrations)
+		if err != nil {
+			return nil, err
+		}
+		specs = []workspace.Spec{{ID: DefaultWorkspace, Integrations: items}}
+	default:
+		items, err := defaultItems()
+		if err != nil {
+			return nil, err
+		}
+		specs = []workspace.Spec{{ID: DefaultWorkspace, Integrations: items}}
+	}
+	i := slices.IndexFunc(specs, func(w workspace.Spec) bool { return w.ID == DefaultWorkspace })
+	if i < 0 {
+		specs = append([]workspace.Spec{{ID: DefaultWorkspace}}, specs...)
+		i = 0
+	}
+	if d := &specs[i]; d.Tokens == nil && d.DeniedTokens == nil && d.Clients == nil {
+		creds := s.cfg.Auth.Workspace()
+		d.Tokens, d.DeniedTokens = creds.Tokens, creds.DeniedTokens
+		for _, c := range creds.Clients {
+			d.Clients = append(d.Clients, workspace.Client{ID: c.ID, Secret: c.Secret})
+		}
+	}
+	return specs, nil
+}
+
+// storeCredentials resolves credentials through the stub's current store,
+// so a workspace's credentials and data change together.
+type storeCredentials struct{ s *Stub }
+
+func (c storeCredentials) WorkspaceForToken(token string) (string, bool, bool) {
+	return c.s.store.Load().WorkspaceForToken(token)
+}
+
+func (c storeCredentials) ClientWorkspace(id, secret string) (string, bool) {
+	return c.s.store.Load().ClientWorkspace(id, secret)
+}
+
+func (c storeCredentials) WorkspaceForClient(id string) (string, bool) {
+	return c.s.store.Load().WorkspaceForClient(id)
+}
+
+// Workspaces returns the stub's workspace store.
+func (s *Stub) Workspaces() *workspace.Store { return s.store.Load() }
 
 // Journal returns the stub's record of the exchanges of Torq's API.
 func (s *Stub) Journal() *journal.Journal { return s.journal }
 
-// Len returns how many integrations the stub serves now.
-func (s *Stub) Len() int { return s.data.Load().count }
+// Len returns how many integrations the stub serves now, over all
+// workspaces (an item shared into another workspace counts in each).
+func (s *Stub) Len() int {
+	n := 0
+	for _, w := range s.store.Load().List() {
+		n += w.Integrations
+	}
+	return n
+}
 
 // ServeHTTP serves every route of the stub.
 func (s *Stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -557,3 +557,14 @@ func sameDerived(a, b []derived) bool {
 		return x.source == y.source && x.id == y.id && bytes.Equal(x.json, y.json)
 	})
 }
+
+// Integrations returns the workspace's own integrations as stored, each its
+// JSON encoding (shared-in items are not its own). The caller must not
+// modify them.
+func (w *Workspace) Integrations() [][]byte {
+	out := make([][]byte, len(w.own.items))
+	for i := range w.own.items {
+		out[i] = w.own.json(i)
+	}
+	return out
+}
