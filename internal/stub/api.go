@@ -89,6 +89,11 @@ func (s *Stub) serveOperation(w http.ResponseWriter, r *http.Request, ex *exchan
 		return
 	}
 	if e := s.faults(r, principal); e != nil {
+		if e == errEdge {
+			validate.Prevalidated(w)
+			writeEdgeHTML(w)
+			return
+		}
 		rpcstatus.Write(w, e)
 		return
 	}
@@ -273,10 +278,18 @@ func (s *Stub) faults(r *http.Request, p auth.Principal) *rpcstatus.Error {
 		}
 	}
 	if s.cfg.ErrorRate > 0 && s.random() < s.cfg.ErrorRate {
+		if s.cfg.ErrorStatus == http.StatusBadGateway {
+			return errEdge
+		}
 		return unavailable()
 	}
 	return nil
 }
+
+// errEdge stands for Torq's edge failing (--error-status 502): the answer
+// is the edge's HTML page, not a Status. It is only compared, never
+// written.
+var errEdge = &rpcstatus.Error{Code: rpcstatus.Unavailable, Message: "edge"}
 
 // maxLimiters bounds the per-principal limiters; principals are bounded by
 // the configured tokens and client, so this only guards against misuse.

@@ -93,9 +93,12 @@ type Config struct {
 	// LatencyMin and LatencyMax bound a uniformly random delay added before
 	// answering an authenticated request; equal (or LatencyMax 0) => fixed.
 	LatencyMin, LatencyMax time.Duration
-	// ErrorRate is the share of authenticated requests (0..1) answered 503
-	// UNAVAILABLE.
+	// ErrorRate is the share of authenticated requests (0..1) answered
+	// with ErrorStatus.
 	ErrorRate float64
+	// ErrorStatus is the answer of ErrorRate's failures: 503 (the default)
+	// UNAVAILABLE, or 502, Torq's edge's HTML page.
+	ErrorStatus int
 	// RateLimit is the requests per second allowed per principal (token
 	// bucket, burst of one second's worth); 0 => off. Past it: 429
 	// RESOURCE_EXHAUSTED with Retry-After and google.rpc.RetryInfo.
@@ -250,6 +253,13 @@ func checkConfig(cfg *Config) error {
 	}
 	if cfg.JournalSize < 0 || cfg.JournalSize > journal.MaxSize {
 		return fmt.Errorf("stub: JournalSize is %d, want 0 (the default, %d) to %d", cfg.JournalSize, journal.DefaultSize, journal.MaxSize)
+	}
+	switch cfg.ErrorStatus {
+	case 0:
+		cfg.ErrorStatus = http.StatusServiceUnavailable
+	case http.StatusServiceUnavailable, http.StatusBadGateway:
+	default:
+		return fmt.Errorf("stub: ErrorStatus is %d, want 503 or 502", cfg.ErrorStatus)
 	}
 	switch cfg.ExpiredToken {
 	case 0:

@@ -393,6 +393,18 @@ func TestErrorRate(t *testing.T) {
 	if w := (request{target: "/public/v1alpha/integrations"}).do(t, s); w.Code != 401 {
 		t.Errorf("without a token: %d, want 401 (auth first)", w.Code)
 	}
+	// Torq's edge shape: an HTML 502, not a Status.
+	edge := newStub(t, Config{ErrorRate: 1, ErrorStatus: 502})
+	r := httptest.NewRequest("GET", "/public/v1alpha/integrations", nil)
+	r.Header.Set("Authorization", demoAuth)
+	rec := httptest.NewRecorder()
+	edge.ServeHTTP(rec, r)
+	if rec.Code != 502 || rec.Header().Get("Content-Type") != "text/html" || !strings.Contains(rec.Body.String(), "502 Bad Gateway") {
+		t.Errorf("error status 502: %d %v %s", rec.Code, rec.Header(), rec.Body)
+	}
+	if _, err := NewHandler(Config{ErrorStatus: 500}); err == nil {
+		t.Error("ErrorStatus 500: want an error")
+	}
 	s = newStub(t, Config{ErrorRate: 0.5})
 	s.random = func() float64 { return 0.5 }
 	if w := get(t, s, "/public/v1alpha/integrations"); w.Code != 200 {
