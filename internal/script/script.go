@@ -22,7 +22,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -119,9 +121,10 @@ type Request struct {
 	// Token is the bearer token the request presented; it is compared by
 	// digest and never kept.
 	Token string
-	// Query returns the value of a parameter by its declared name, and
-	// whether the request has it.
-	Query func(name string) (string, bool)
+	// RawQuery is the request's query, canonical (grpc-gateway's aliases
+	// resolved to the declared names); it is parsed only for scripts that
+	// match by query.
+	RawQuery string
 }
 
 // Hit is the step a request consumed.
@@ -253,7 +256,8 @@ func joinInts(v []int) string {
 // Set holds the scripts of one stub.
 type Set struct {
 	mu      sync.Mutex
-	scripts []*entry // in the order they were added
+	scripts []*entry     // in the order they were added
+	n       atomic.Int64 // len(scripts), read without the lock
 }
 
 type entry struct {
@@ -289,6 +293,7 @@ func (set *Set) Add(s Script) (string, error) {
 		return "", &Error{Violations: []Violation{{"steps", fmt.Sprintf("the stub holds %d scripts already, the most it keeps; delete some", MaxScripts)}}}
 	}
 	set.scripts = append(set.scripts, e)
+	set.n.Store(int64(len(set.scripts)))
 	return e.id, nil
 }
 
@@ -300,10 +305,15 @@ func newID() string {
 
 // Next consumes the next step of the first script that matches r.
 func (set *Set) Next(r Request) (Hit, bool) {
+	if set.n.Load() == 0 {
+		// Most requests of most stubs: no script to consult.
+		return Hit{}, false
+	}
 	set.mu.Lock()
 	defer set.mu.Unlock()
+	var query url.Values // parsed once, for the first script that needs it
 	for _, e := range set.scripts {
-		if e.next >= len(e.steps) || !e.matches(r) {
+		if e.next >= len(e.steps) || !e.matches(r, &query) {
 			continue
 		}
 		h := Hit{ScriptID: e.id, Index: e.next, Step: e.steps[e.next]}
@@ -317,7 +327,7 @@ func (set *Set) Next(r Request) (Hit, bool) {
 	return Hit{}, false
 }
 
-func (e *entry) matches(r Request) bool {
+func (e *entry) matches(r Request, query *url.Values) bool {
 	if e.match.Workspace != r.Workspace {
 		return false
 	}
@@ -327,11 +337,11 @@ func (e *entry) matches(r Request) bool {
 			return false
 		}
 	}
+	if len(e.match.Query) > 0 && *query == nil {
+		*query, _ = url.ParseQuery(r.RawQuery)
+	}
 	for k, want := range e.match.Query {
-		if r.Query == nil {
-			return false
-		}
-		if got, ok := r.Query(k); !ok || got != want {
+		if vs := (*query)[k]; len(vs) == 0 || vs[0] != want {
 			return false
 		}
 	}
@@ -375,6 +385,7 @@ func (set *Set) Delete(id string) bool {
 	for i, e := range set.scripts {
 		if e.id == id {
 			set.scripts = slices.Delete(set.scripts, i, i+1)
+			set.n.Store(int64(len(set.scripts)))
 			return true
 		}
 	}
@@ -387,6 +398,7 @@ func (set *Set) DeleteWorkspace(ws string) {
 	set.mu.Lock()
 	defer set.mu.Unlock()
 	set.scripts = slices.DeleteFunc(set.scripts, func(e *entry) bool { return e.match.Workspace == ws })
+	set.n.Store(int64(len(set.scripts)))
 }
 
 // Clear removes every script.
@@ -394,4 +406,5 @@ func (set *Set) Clear() {
 	set.mu.Lock()
 	defer set.mu.Unlock()
 	set.scripts = nil
+	set.n.Store(0)
 }

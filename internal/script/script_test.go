@@ -2,6 +2,7 @@ package script
 
 import (
 	"errors"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -10,10 +11,11 @@ import (
 )
 
 func req(ws, token string, q map[string]string) Request {
-	return Request{Workspace: ws, Token: token, Query: func(k string) (string, bool) {
-		v, ok := q[k]
-		return v, ok
-	}}
+	v := url.Values{}
+	for k, x := range q {
+		v.Set(k, x)
+	}
+	return Request{Workspace: ws, Token: token, RawQuery: v.Encode()}
 }
 
 func statuses(set *Set, r Request, n int) []int {

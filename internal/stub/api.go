@@ -108,7 +108,10 @@ func (s *Stub) answer(w http.ResponseWriter, r *http.Request, ex *exchange, op *
 		rpcstatus.Write(w, err)
 		return
 	}
-	s.generated.ServeHTTP(w, r)
+	for name, value := range pathParams {
+		r.SetPathValue(name, value)
+	}
+	s.handlers[op](w, r)
 }
 
 // violate records why a request broke the contract: each field violation

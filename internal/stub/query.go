@@ -3,6 +3,7 @@ package stub
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -87,7 +88,7 @@ const maxWarnings = 8
 // send.
 func (q *queryRules) apply(r *http.Request) (*http.Request, []string, *rpcstatus.Error) {
 	raw := r.URL.RawQuery
-	if raw == "" {
+	if raw == "" || q.canonical(raw) {
 		return r, nil, nil
 	}
 	var (
@@ -173,6 +174,31 @@ func (q *queryRules) apply(r *http.Request) (*http.Request, []string, *rpcstatus
 	r2.URL = &u
 	r2.Form = nil
 	return r2, warnings, nil
+}
+
+// canonical reports, without allocating, whether raw is already the
+// canonical query: declared names only, each scalar at most once, no
+// escapes, no empty values, nothing to warn of. Most queries are; they
+// skip the rewrite.
+func (q *queryRules) canonical(raw string) bool {
+	var seen [16]bool
+	if len(q.params) > len(seen) || strings.ContainsAny(raw, "%+;") {
+		return false
+	}
+	for rest := raw; rest != ""; {
+		var part string
+		part, rest, _ = strings.Cut(rest, "&")
+		k, v, _ := strings.Cut(part, "=")
+		if v == "" {
+			return false
+		}
+		i := slices.IndexFunc(q.params, func(p *openapi3.Parameter) bool { return p.Name == k })
+		if i < 0 || (seen[i] && !isArray(q.params[i])) {
+			return false
+		}
+		seen[i] = true
+	}
+	return true
 }
 
 func isArray(p *openapi3.Parameter) bool {

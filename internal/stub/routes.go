@@ -30,21 +30,29 @@ const publicPrefix = "/public"
 // itself so that a wrong method on a known path is 405 with Allow, written
 // as a google.rpc.Status like every other error.
 func (s *Stub) routes() http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("/v1/auth/token", http.HandlerFunc(s.serveToken)) // answers every method itself
-	if !s.cfg.SeparateControl {
-		mux.Handle(control.Prefix, s.control)
-	}
-	mux.Handle("/healthz", allow(http.HandlerFunc(s.serveHealth), http.MethodGet, http.MethodHead))
-	mux.Handle("/openapi.yaml", allow(http.HandlerFunc(serveSpec), http.MethodGet, http.MethodHead))
-	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	token := http.HandlerFunc(s.serveToken) // answers every method itself
+	health := allow(http.HandlerFunc(s.serveHealth), http.MethodGet, http.MethodHead)
+	spec := allow(http.HandlerFunc(serveSpec), http.MethodGet, http.MethodHead)
+	// The stub's own routes are a handful of fixed paths, told apart by a
+	// switch; every other path is the contract's.
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
-		if rest, ok := strings.CutPrefix(p, publicPrefix); ok && strings.HasPrefix(rest, "/") {
-			p = rest
+		switch {
+		case p == "/v1/auth/token":
+			token.ServeHTTP(w, r)
+		case p == "/healthz":
+			health.ServeHTTP(w, r)
+		case p == "/openapi.yaml":
+			spec.ServeHTTP(w, r)
+		case strings.HasPrefix(p, control.Prefix) && !s.cfg.SeparateControl:
+			s.control.ServeHTTP(w, r)
+		default:
+			if rest, ok := strings.CutPrefix(p, publicPrefix); ok && strings.HasPrefix(rest, "/") {
+				p = rest
+			}
+			s.serveContract(w, r, p)
 		}
-		s.serveContract(w, r, p)
-	}))
-	return mux
+	})
 }
 
 // errNotFound is grpc-gateway's answer to a path it has no route for.

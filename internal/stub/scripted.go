@@ -26,17 +26,7 @@ func bearer(r *http.Request) string {
 // scriptRequest is what a script can match r by: its workspace, its token,
 // and its query under the declared names (r's query is canonical by now).
 func scriptRequest(r *http.Request, workspace string) script.Request {
-	return script.Request{
-		Workspace: workspace,
-		Token:     bearer(r),
-		Query: func(name string) (string, bool) {
-			vs, ok := r.URL.Query()[name]
-			if !ok || len(vs) == 0 {
-				return "", false
-			}
-			return vs[0], true
-		},
-	}
+	return script.Request{Workspace: workspace, Token: bearer(r), RawQuery: r.URL.RawQuery}
 }
 
 // runStep answers r with a scripted step, and reports whether it did: a

@@ -3,11 +3,15 @@ package stub
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"reflect"
+	"strings"
 
 	"github.com/torqapi/integrations/generated"
 	"github.com/torqapi/integrations/internal/auth"
 	"github.com/torqapi/integrations/internal/rpcstatus"
+	"github.com/torqapi/integrations/internal/validate"
 	"github.com/torqapi/integrations/internal/workspace"
 )
 
@@ -44,34 +48,55 @@ func workspaceFrom(ctx context.Context) *workspace.Workspace {
 	return ws
 }
 
-// apiHandler is the generated handler of every operation of the contract:
-// the generated parameter binding and strict handler over the stub's data,
-// served under Torq's /public base path and under /. Both of its error
-// handlers write a google.rpc.Status. It runs after request validation, so
-// binding errors are not expected; they are answered all the same.
-func (s *Stub) apiHandler() http.Handler {
+// operationHandlers are the generated handlers of every operation of the
+// contract, by operation: the generated parameter binding
+// (ServerInterfaceWrapper) and strict handler over the stub's data. The
+// stub's chain has routed the request with the contract's router already,
+// so it calls the operation's wrapper method directly rather than routing
+// a second time through a ServeMux; path parameters reach the wrapper as
+// r.PathValue, as the generated code reads them. Every operation must have
+// its method (the generated code and the contract come from the same
+// file; check-generated keeps them so): one missing is an error here.
+func (s *Stub) operationHandlers(ops []*validate.Operation) (map[*validate.Operation]http.HandlerFunc, error) {
 	strict := generated.NewStrictHandlerWithOptions(&server{stub: s}, nil, generated.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc: func(w http.ResponseWriter, _ *http.Request, err error) {
 			rpcstatus.Write(w, invalidParam("request", err))
 		},
 		ResponseErrorHandlerFunc: s.handlerError,
 	})
-	mux := http.NewServeMux()
-	for _, base := range []string{"", publicPrefix} {
-		generated.HandlerWithOptions(strict, generated.StdHTTPServerOptions{
-			BaseURL:    base,
-			BaseRouter: mux,
-			ErrorHandlerFunc: func(w http.ResponseWriter, _ *http.Request, err error) {
-				field := "request"
-				var pe *generated.InvalidParamFormatError
-				if errors.As(err, &pe) {
-					field = pe.ParamName
-				}
-				rpcstatus.Write(w, invalidParam(field, err))
-			},
-		})
+	wrapper := &generated.ServerInterfaceWrapper{
+		Handler: strict,
+		ErrorHandlerFunc: func(w http.ResponseWriter, _ *http.Request, err error) {
+			field := "request"
+			var pe *generated.InvalidParamFormatError
+			if errors.As(err, &pe) {
+				field = pe.ParamName
+			}
+			rpcstatus.Write(w, invalidParam(field, err))
+		},
 	}
-	return mux
+	// The method expressions, not bound method values: a method value made
+	// by reflect allocates on every call.
+	typ := reflect.TypeOf(wrapper)
+	out := make(map[*validate.Operation]http.HandlerFunc, len(ops))
+	for _, op := range ops {
+		id := op.ID()
+		m, ok := typ.MethodByName(id)
+		if !ok && id != "" {
+			// oapi-codegen names the method after the operationId, first
+			// letter upper-cased.
+			m, ok = typ.MethodByName(strings.ToUpper(id[:1]) + id[1:])
+		}
+		var f func(*generated.ServerInterfaceWrapper, http.ResponseWriter, *http.Request)
+		if ok {
+			f, ok = m.Func.Interface().(func(*generated.ServerInterfaceWrapper, http.ResponseWriter, *http.Request))
+		}
+		if !ok {
+			return nil, fmt.Errorf("the generated server has no handler for operation %q (%s %s): run make generate", id, op.Method(), op.Path())
+		}
+		out[op] = func(w http.ResponseWriter, r *http.Request) { f(wrapper, w, r) }
+	}
+	return out, nil
 }
 
 // handlerError answers an error a strict method returned: an

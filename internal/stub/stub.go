@@ -125,12 +125,12 @@ type Stub struct {
 	log       *slog.Logger
 	reqLog    RequestLogHandler // s.log's handler, when it implements it
 	auth      *auth.Authenticator
-	validator *validate.Validator                 // routes and validates Torq's API
-	list      *validate.Operation                 // ListIntegrations, whose bodies are precomputed
-	queries   map[*validate.Operation]*queryRules // grpc-gateway's query rules, per operation
-	mode      validate.Mode                       // response validation
-	handler   http.Handler                        // routing and everything below it
-	generated http.Handler                        // the generated handler of every operation
+	validator *validate.Validator                      // routes and validates Torq's API
+	list      *validate.Operation                      // ListIntegrations, whose bodies are precomputed
+	queries   map[*validate.Operation]*queryRules      // grpc-gateway's query rules, per operation
+	mode      validate.Mode                            // response validation
+	handler   http.Handler                             // routing and everything below it
+	handlers  map[*validate.Operation]http.HandlerFunc // the generated handler of every operation
 
 	store    atomic.Pointer[workspace.Store] // replaced whole by Reload
 	reloadMu sync.Mutex
@@ -238,7 +238,9 @@ func NewHandler(cfg Config) (*Stub, error) {
 	case ValidateWarn:
 		s.mode = validate.Warn
 	}
-	s.generated = s.apiHandler()
+	if s.handlers, err = s.operationHandlers(v.Operations()); err != nil {
+		return nil, fmt.Errorf("stub: %w", err)
+	}
 	s.handler = s.routes()
 	return s, nil
 }

@@ -18,7 +18,6 @@
 package validate
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -45,6 +44,10 @@ type Validator struct {
 	opts   []openapi3.SchemaValidationOption
 	ops    map[*routers.Route]*Operation
 	list   []*Operation
+	// static are the operations of paths without parameters, by method and
+	// path: they are found without the router, which allocates a request
+	// and a parameter map to match a path.
+	static map[[2]string]*Operation
 }
 
 // routeMethods are the methods a path can be probed for when a request's
@@ -68,7 +71,7 @@ func New(doc *openapi3.T) (*Validator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("validate: %w", err)
 	}
-	v := &Validator{doc: doc, router: router, status: status, opts: contract.SchemaOptions(doc), ops: map[*routers.Route]*Operation{}}
+	v := &Validator{doc: doc, router: router, status: status, opts: contract.SchemaOptions(doc), ops: map[*routers.Route]*Operation{}, static: map[[2]string]*Operation{}}
 	for _, path := range doc.Paths.InMatchingOrder() {
 		item := doc.Paths.Value(path)
 		for _, method := range routeMethods {
@@ -84,6 +87,9 @@ func New(doc *openapi3.T) (*Validator, error) {
 			op := v.newOperation(route)
 			v.ops[route] = op
 			v.list = append(v.list, op)
+			if !strings.Contains(path, "{") {
+				v.static[[2]string{method, path}] = op
+			}
 		}
 	}
 	slices.SortFunc(v.list, func(a, b *Operation) int {
@@ -141,6 +147,9 @@ func (e *RouteError) Error() string {
 // operation, and returns the path parameters by name. It returns a
 // *RouteError when the contract has no operation for them.
 func (v *Validator) Find(method, path string) (*Operation, map[string]string, error) {
+	if op := v.static[[2]string{method, path}]; op != nil {
+		return op, nil, nil
+	}
 	if route, params, ok := v.route(method, path); ok {
 		return v.ops[route], params, nil
 	}
@@ -199,6 +208,7 @@ func (v *Validator) ValidateStatus(body []byte) error {
 // and responses. It is immutable and safe for concurrent use.
 type Operation struct {
 	route    *routers.Route
+	reqRoute *routers.Route // route without security requirements, for request validation
 	reqOpts  *openapi3filter.Options
 	respOpts *openapi3filter.Options
 	probe    *http.Request // a request for the operation, for validating responses built without one
@@ -207,12 +217,18 @@ type Operation struct {
 }
 
 func (v *Validator) newOperation(route *routers.Route) *Operation {
+	// Request validation checks what the request says, not who sent it:
+	// the stub authenticates before it validates, so the route validated
+	// against declares no security requirement (kin-openapi would
+	// otherwise evaluate it on every request).
+	reqOp := *route.Operation
+	reqOp.Security = &openapi3.SecurityRequirements{}
+	reqRoute := *route
+	reqRoute.Operation = &reqOp
 	op := &Operation{
-		route: route,
+		route:    route,
+		reqRoute: &reqRoute,
 		reqOpts: &openapi3filter.Options{
-			// Authentication runs before validation in the stub, so by the
-			// time a request gets here its credentials were accepted.
-			AuthenticationFunc:      func(context.Context, *openapi3filter.AuthenticationInput) error { return nil },
 			SkipSettingDefaults:     true,
 			SchemaValidationOptions: v.opts,
 		},
@@ -267,7 +283,7 @@ func (o *Operation) ValidateRequest(r *http.Request, pathParams map[string]strin
 	input := &openapi3filter.RequestValidationInput{
 		Request:    r,
 		PathParams: pathParams,
-		Route:      o.route,
+		Route:      o.reqRoute,
 		Options:    o.reqOpts,
 	}
 	err := openapi3filter.ValidateRequest(r.Context(), input)
