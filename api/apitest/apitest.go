@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/torqapi/integrations/api"
+	"github.com/torqapi/integrations/api/apitest/stubctl"
 	"github.com/torqapi/integrations/generated"
 	"github.com/torqapi/integrations/internal/auth"
 	"github.com/torqapi/integrations/internal/fixtures"
@@ -47,6 +48,8 @@ type Server struct {
 
 	t    testing.TB
 	http *httptest.Server
+
+	ctl *stubctl.Client
 
 	mu       sync.Mutex
 	requests []RecordedRequest
@@ -174,6 +177,12 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	}
 	srv.http = httptest.NewServer(srv.record(h))
 	t.Cleanup(srv.http.Close)
+	// The control API of the same handler, on loopback: the typed helpers
+	// go through its routes, as a test of the binary would.
+	srv.ctl, err = stubctl.New(srv.http.URL, stubctl.WithHTTPClient(srv.http.Client()))
+	if err != nil {
+		t.Fatalf("apitest.NewServer: %v", err)
+	}
 	srv.URL = srv.http.URL + "/public"
 	srv.TokenURL = srv.http.URL + "/v1/auth/token"
 	return srv
