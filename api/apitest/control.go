@@ -78,14 +78,26 @@ func rawItems(items []api.Integration) ([]json.RawMessage, error) {
 }
 
 // Client returns an *api.Client for the workspace with its client
-// credentials; opts are applied after those (api.WithBearerToken(ws.Token)
-// switches to the static token). An error fails the test.
+// credentials (tokens from the server's TokenURL); opts are applied after
+// those. An error fails the test.
 func (w *Workspace) Client(opts ...api.Option) *api.Client {
+	w.srv.t.Helper()
+	return w.client(api.WithClientCredentials(w.ClientID, w.ClientSecret), opts)
+}
+
+// TokenClient returns an *api.Client for the workspace with its static
+// bearer token; opts are applied after it. An error fails the test.
+func (w *Workspace) TokenClient(opts ...api.Option) *api.Client {
+	w.srv.t.Helper()
+	return w.client(api.WithBearerToken(w.Token), opts)
+}
+
+func (w *Workspace) client(cred api.Option, opts []api.Option) *api.Client {
 	w.srv.t.Helper()
 	all := []api.Option{
 		api.WithBaseURL(w.srv.URL),
 		api.WithTokenURL(w.srv.TokenURL),
-		api.WithClientCredentials(w.ClientID, w.ClientSecret),
+		cred,
 		api.WithHTTPClient(w.srv.http.Client()),
 	}
 	c, err := api.NewClient(append(all, opts...)...)
