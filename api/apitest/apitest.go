@@ -10,6 +10,13 @@
 // Requests may force an error answer with the header `Prefer: code=NNN`
 // (for example 403, 429, 503), and srv.Requests() tells what the server
 // received, so a test can assert what its code sent.
+//
+// Through the stub's control API (the routes a test of the torq-stub
+// binary uses, see package stubctl), a test gets its own workspace
+// (srv.Workspace), scripted answers ("503, then 429 with Retry-After, then
+// success": ws.Script), the stub's journal of what it answered and judged
+// (srv.Journal) and a check that it judged nothing wrong
+// (srv.RequireClean).
 package apitest
 
 import (
@@ -195,15 +202,22 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 // An error fails the test.
 func (s *Server) Client(opts ...api.Option) *api.Client {
 	s.t.Helper()
+	return s.newClient("Server.Client", api.WithClientCredentials(s.ClientID, s.ClientSecret), opts)
+}
+
+// newClient is an *api.Client wired to the server with a credential and
+// then opts; an error fails the test, named by who.
+func (s *Server) newClient(who string, cred api.Option, opts []api.Option) *api.Client {
+	s.t.Helper()
 	all := []api.Option{
 		api.WithBaseURL(s.URL),
 		api.WithTokenURL(s.TokenURL),
-		api.WithClientCredentials(s.ClientID, s.ClientSecret),
+		cred,
 		api.WithHTTPClient(s.http.Client()),
 	}
 	c, err := api.NewClient(append(all, opts...)...)
 	if err != nil {
-		s.t.Fatalf("apitest: Server.Client: %v", err)
+		s.t.Fatalf("apitest: %s: %v", who, err)
 	}
 	return c
 }

@@ -82,29 +82,14 @@ func rawItems(items []api.Integration) ([]json.RawMessage, error) {
 // those. An error fails the test.
 func (w *Workspace) Client(opts ...api.Option) *api.Client {
 	w.srv.t.Helper()
-	return w.client(api.WithClientCredentials(w.ClientID, w.ClientSecret), opts)
+	return w.srv.newClient("Workspace.Client", api.WithClientCredentials(w.ClientID, w.ClientSecret), opts)
 }
 
 // TokenClient returns an *api.Client for the workspace with its static
 // bearer token; opts are applied after it. An error fails the test.
 func (w *Workspace) TokenClient(opts ...api.Option) *api.Client {
 	w.srv.t.Helper()
-	return w.client(api.WithBearerToken(w.Token), opts)
-}
-
-func (w *Workspace) client(cred api.Option, opts []api.Option) *api.Client {
-	w.srv.t.Helper()
-	all := []api.Option{
-		api.WithBaseURL(w.srv.URL),
-		api.WithTokenURL(w.srv.TokenURL),
-		cred,
-		api.WithHTTPClient(w.srv.http.Client()),
-	}
-	c, err := api.NewClient(append(all, opts...)...)
-	if err != nil {
-		w.srv.t.Fatalf("apitest: Workspace.Client: %v", err)
-	}
-	return c
+	return w.srv.newClient("Workspace.TokenClient", api.WithBearerToken(w.Token), opts)
 }
 
 // SetIntegrations replaces the workspace's integrations atomically; a

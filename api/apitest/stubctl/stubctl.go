@@ -106,9 +106,6 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("stubctl: HTTP %d, code %d: %s", e.HTTPStatus, e.Code, e.Message)
 }
 
-// maxErrorBody bounds the part of an unexpected body an error quotes.
-const maxErrorBody = 200
-
 // check turns an answer that is not the expected status into an *Error.
 func check(op string, err error, r response, want int) error {
 	if err != nil {
@@ -127,10 +124,9 @@ func check(op string, err error, r response, want int) error {
 		} `json:"details"`
 	}
 	if json.Unmarshal(body, &st) != nil || (st.Code == 0 && st.Message == "") {
-		if len(body) > maxErrorBody {
-			body = body[:maxErrorBody]
-		}
-		return &Error{HTTPStatus: status, Message: op + ": unexpected answer: " + string(body)}
+		// Not a Status: the body is not quoted, since an unexpected answer
+		// may be one that carries credentials (a workspace's).
+		return &Error{HTTPStatus: status, Message: fmt.Sprintf("%s: unexpected answer (HTTP %d, %d bytes, not a google.rpc.Status)", op, status, len(body))}
 	}
 	e := &Error{HTTPStatus: status, Code: st.Code, Message: st.Message}
 	for _, d := range st.Details {
