@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/torqapi/integrations/api/apitest/stubctl"
@@ -168,5 +169,29 @@ func TestControlToken(t *testing.T) {
 				t.Errorf("err = %v, want UNAUTHENTICATED", err)
 			}
 		})
+	}
+}
+
+// An answer that is not the route's and not a Status is an *Error that
+// does not quote the body: it may carry a workspace's credentials.
+func TestUnexpectedAnswerNotQuoted(t *testing.T) {
+	t.Parallel()
+	const secret = "ws1-secret-9c3e7a"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"id":"ws1","token":"t","client_id":"c","client_secret":"` + secret + `"}`)) // 200, not 201
+	}))
+	t.Cleanup(srv.Close)
+	c, err := stubctl.New(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.CreateWorkspace(context.Background(), "ws1")
+	var e *stubctl.Error
+	if !errors.As(err, &e) || e.HTTPStatus != 200 {
+		t.Fatalf("err = %v, want an *Error for HTTP 200", err)
+	}
+	if strings.Contains(err.Error(), secret) {
+		t.Errorf("error %q quotes the secret", err)
 	}
 }
