@@ -10,6 +10,13 @@
 // Requests may force an error answer with the header `Prefer: code=NNN`
 // (for example 403, 429, 503), and srv.Requests() tells what the server
 // received, so a test can assert what its code sent.
+//
+// Through the stub's control API (the routes a test of the torq-stub
+// binary uses, see package stubctl), a test gets its own workspace
+// (srv.Workspace), scripted answers ("503, then 429 with Retry-After, then
+// success": ws.Script), the stub's journal of what it answered and judged
+// (srv.Journal) and a check that it judged nothing wrong
+// (srv.RequireClean).
 package apitest
 
 import (
@@ -25,6 +32,7 @@ import (
 	"time"
 
 	"github.com/torqapi/integrations/api"
+	"github.com/torqapi/integrations/api/apitest/stubctl"
 	"github.com/torqapi/integrations/generated"
 	"github.com/torqapi/integrations/internal/auth"
 	"github.com/torqapi/integrations/internal/fixtures"
@@ -47,6 +55,8 @@ type Server struct {
 
 	t    testing.TB
 	http *httptest.Server
+
+	ctl *stubctl.Client
 
 	mu       sync.Mutex
 	requests []RecordedRequest
@@ -174,6 +184,12 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	}
 	srv.http = httptest.NewServer(srv.record(h))
 	t.Cleanup(srv.http.Close)
+	// The control API of the same handler, on loopback: the typed helpers
+	// go through its routes, as a test of the binary would.
+	srv.ctl, err = stubctl.New(srv.http.URL, stubctl.WithHTTPClient(srv.http.Client()))
+	if err != nil {
+		t.Fatalf("apitest.NewServer: %v", err)
+	}
 	srv.URL = srv.http.URL + "/public"
 	srv.TokenURL = srv.http.URL + "/v1/auth/token"
 	return srv
@@ -186,15 +202,22 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 // An error fails the test.
 func (s *Server) Client(opts ...api.Option) *api.Client {
 	s.t.Helper()
+	return s.newClient("Server.Client", api.WithClientCredentials(s.ClientID, s.ClientSecret), opts)
+}
+
+// newClient is an *api.Client wired to the server with a credential and
+// then opts; an error fails the test, named by who.
+func (s *Server) newClient(who string, cred api.Option, opts []api.Option) *api.Client {
+	s.t.Helper()
 	all := []api.Option{
 		api.WithBaseURL(s.URL),
 		api.WithTokenURL(s.TokenURL),
-		api.WithClientCredentials(s.ClientID, s.ClientSecret),
+		cred,
 		api.WithHTTPClient(s.http.Client()),
 	}
 	c, err := api.NewClient(append(all, opts...)...)
 	if err != nil {
-		s.t.Fatalf("apitest: Server.Client: %v", err)
+		s.t.Fatalf("apitest: %s: %v", who, err)
 	}
 	return c
 }

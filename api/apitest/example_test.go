@@ -21,6 +21,7 @@ type exampleT struct {
 func (t *exampleT) Helper()                           {}
 func (t *exampleT) Cleanup(f func())                  { t.cleanups = append(t.cleanups, f) }
 func (t *exampleT) Fatalf(format string, args ...any) { panic(fmt.Sprintf(format, args...)) }
+func (t *exampleT) Errorf(format string, args ...any) { fmt.Printf(format+"\n", args...) }
 func (t *exampleT) done() {
 	for i := len(t.cleanups) - 1; i >= 0; i-- {
 		t.cleanups[i]()
@@ -56,4 +57,30 @@ func ExampleNewServer() {
 	// d7639fb8-8037-4ce2-80e9-c50bc3345c5a my_integration webhook
 	// POST /v1/auth/token  Basic [REDACTED]
 	// GET /public/v1alpha/integrations type_id=webhook Bearer [REDACTED]
+}
+
+func ExampleWorkspace_Script() {
+	t := &exampleT{} // in a test: its *testing.T
+	defer t.done()
+
+	srv := apitest.NewServer(t)
+	srv.RequireClean(t) // at the end: no contract violation or warning in the journal
+	ws := srv.Workspace(t)
+	sc := ws.Script(t, apitest.Status(503), apitest.RetryAfter(429, time.Second), apitest.Pass())
+
+	c := ws.Client(api.WithRetry(api.RetryPolicy{MaxAttempts: 1}))
+	for range 3 {
+		_, err := c.ListIntegrations(context.Background(), api.ListIntegrationsParams{})
+		fmt.Println(err, sc.Left())
+	}
+	for _, e := range srv.Journal(ws.ID) {
+		fmt.Println(e.Method, e.Path, e.Status, e.Step)
+	}
+	// Output:
+	// torq: 503 UNAVAILABLE: The service is currently unavailable, retry later. 2
+	// torq: 429 RESOURCE_EXHAUSTED: Too many requests, retry later. 1
+	// <nil> 0
+	// GET /public/v1alpha/integrations 503 0
+	// GET /public/v1alpha/integrations 429 1
+	// GET /public/v1alpha/integrations 200 2
 }
