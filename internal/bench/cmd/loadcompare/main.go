@@ -398,9 +398,9 @@ type serverSpec struct {
 	name   string
 	argv   []string
 	env    []string
-	pinned bool                      // on the server core (taskset), niced
+	pinned bool // on the server core (taskset), niced
 	health func(string) (string, http.Header)
-	ok     func([]byte) bool         // nil: any 200 is ready
+	ok     func([]byte) bool // nil: any 200 is ready
 	limit  time.Duration
 }
 

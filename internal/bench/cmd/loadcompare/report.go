@@ -81,11 +81,11 @@ func newSoakResult(kb []int64, length time.Duration, w wrkResult, peakKB int64) 
 
 // report is everything one run measured.
 type report struct {
-	cfg      config
-	niced    bool
-	started  time.Time
-	elapsed  time.Duration
-	machine  machine
+	cfg       config
+	niced     bool
+	started   time.Time
+	elapsed   time.Duration
+	machine   machine
 	benchRaw  string
 	benchstat string
 	perTest   perTestResult
