@@ -8,8 +8,16 @@ CACHE     := $(CURDIR)/.cache
 REDOCLY_VERSION := 2.77.0
 REDOCLY   := $(CACHE)/redocly-$(REDOCLY_VERSION)/node_modules/.bin/redocly
 GOFILES    = $(shell find . -name '*.go' -not -path './.cache/*')
+# oasdiff has a module of its own: it needs another kin-openapi than the generator.
+OASDIFF   := $(GO) tool -modfile=internal/tools/oasdiff/go.mod oasdiff
+# The last released contract, a committed copy (a fresh clone has it; tags it
+# may not have). make release-contract updates it when a release ships.
+RELEASED  := internal/tools/oasdiff/released.yaml
+# Which oasdiff checks count as breaking beyond its defaults: a removed (or
+# renamed) optional response property breaks clients that read it.
+SEVERITY  := internal/tools/oasdiff/severity-levels.txt
 
-.PHONY: help generate check-generated lint lint-spec test bench bench-tools run
+.PHONY: help generate check-generated check-breaking changelog release-contract lint lint-spec test bench bench-tools run
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -28,6 +36,15 @@ check-generated: ## fail when generated/ is not what openapi.yaml and the config
 	fi; \
 	echo "generated/ is up to date"
 
+check-breaking: ## fail when openapi.yaml breaks clients of the released contract (oasdiff)
+	$(OASDIFF) breaking --fail-on ERR --severity-levels $(SEVERITY) --color never $(RELEASED) openapi.yaml
+
+changelog: ## print what changed in openapi.yaml since the released contract, as markdown for CHANGELOG.md
+	$(OASDIFF) changelog --severity-levels $(SEVERITY) --format markdown $(RELEASED) openapi.yaml
+
+release-contract: ## record openapi.yaml as the released contract (run when a release ships)
+	cp openapi.yaml $(RELEASED)
+
 lint: ## gofmt, go vet, staticcheck, go mod tidy
 	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt needed on:" >&2; echo "$$out" >&2; exit 1; fi
 	$(GO) vet ./...
@@ -44,7 +61,7 @@ lint-spec: $(REDOCLY) ## validate openapi.yaml with an independent validator (ne
 # only Go) the tests still run, without -race, and say so. CI always has it.
 RACE := $(shell $(GO) env CC >/dev/null 2>&1 && command -v $$($(GO) env CC) >/dev/null 2>&1 && echo -race)
 
-test: check-generated lint ## go test -race plus the checks above
+test: check-generated check-breaking lint ## go test -race plus the checks above
 	@[ -n "$(RACE)" ] || echo "no C compiler found: running the tests without -race" >&2
 	$(GO) test $(RACE) -count=1 ./...
 

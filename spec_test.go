@@ -66,41 +66,33 @@ func TestContractDescribesTheOperation(t *testing.T) {
 	if op == nil {
 		t.Fatal("GET /v1alpha/integrations is missing")
 	}
-	if op.OperationID != "ListIntegrations" || op.Summary != "List integrations" ||
-		op.Description != "Returns a list of all integrations that have been created in the workspace." ||
+	if op.OperationID != "ListIntegrations" || op.Summary == "" || op.Description == "" ||
 		!reflect.DeepEqual(op.Tags, []string{"Integrations"}) {
-		t.Errorf("operation = %q %q %q %v", op.OperationID, op.Summary, op.Description, op.Tags)
+		t.Errorf("operation id %q, tags %v, summary %q, description %q: want ListIntegrations, [Integrations] and a summary and description",
+			op.OperationID, op.Tags, op.Summary, op.Description)
 	}
 	if op.Security == nil || len(*op.Security) != 1 || (*op.Security)[0]["BearerAuth"] == nil {
 		t.Errorf("operation security = %v, want BearerAuth", op.Security)
 	}
 
-	if len(op.Parameters) != 1 {
-		t.Fatalf("parameters = %d, want 1", len(op.Parameters))
+	// Other parameters may be added (make check-breaking judges how); type_id
+	// is Torq's and stays as it is.
+	p := op.Parameters.GetByInAndName("query", "type_id")
+	if p == nil {
+		t.Fatal("query parameter type_id is missing")
 	}
-	p := op.Parameters[0].Value
-	if p.Name != "type_id" || p.In != "query" || p.Required || p.Description != "The type of integrations to retrieve." ||
-		!p.Schema.Value.Type.Is("string") {
-		t.Errorf("type_id parameter = %+v", p)
+	if p.Required || !p.Schema.Value.Type.Is("string") || p.Description == "" {
+		t.Errorf("type_id parameter = %+v, want an optional, described string", p)
 	}
 
-	wantResponses := map[string]string{
-		"200":     "A successful response.",
-		"401":     "Invalid bearer token. If you receive this message more than once try creating a new Client ID/Client Secret or generating a new bearer token.",
-		"403":     "You don't have permission to access this resource.",
-		"default": "An unexpected error response.",
-	}
-	if got := op.Responses.Len(); got != len(wantResponses) {
-		t.Errorf("responses = %d, want %d", got, len(wantResponses))
-	}
-	for code, desc := range wantResponses {
+	for _, code := range []string{"200", "401", "403", "default"} {
 		r := op.Responses.Value(code)
 		if r == nil {
 			t.Errorf("response %s is missing", code)
 			continue
 		}
-		if *r.Value.Description != desc {
-			t.Errorf("response %s description = %q, want %q", code, *r.Value.Description, desc)
+		if r.Value.Description == nil || *r.Value.Description == "" {
+			t.Errorf("response %s has no description", code)
 		}
 		mt := r.Value.Content.Get("application/json")
 		if mt == nil {
@@ -121,32 +113,34 @@ func TestContractDescribesTheOperation(t *testing.T) {
 }
 
 // TestContractHasEveryDocumentedField holds the contract against the
-// documentation page (list-integrations): every field with its type, format,
-// example and description.
+// documentation page (list-integrations): every field with its type, format
+// and example, and a description. Fields may be added; a field renamed or
+// removed fails here and, with its name, in make check-breaking.
 func TestContractHasEveryDocumentedField(t *testing.T) {
 	doc := loadContract(t)
 	schemas := doc.Components.Schemas
 	tests := []struct {
-		schema, field, typ, format, example, description string
+		schema, field, typ, format, example string
+		described                           bool // has a description of its own (its words are the contract's, not retyped here)
 	}{
-		{"Integration", "id", "string", "uuid", "d7639fb8-8037-4ce2-80e9-c50bc3345c5a", "The unique identifier of the integration."},
-		{"Integration", "name", "string", "", "my_integration", "The integration name. The integration name is derived from the display name, with spaces and special characters turned into underscores, and all letters lowercased."},
-		{"Integration", "display_name", "string", "", "My Integration", "The name of the integration as it appears in the Torq UI."},
-		{"Integration", "type_id", "string", "", "webhook", "The integration type."},
-		{"Integration", "created_at", "string", "date-time", "2022-03-09T08:40:18Z", "The timestamp when the integration was created."},
-		{"Integration", "created_by", "string", "", "user@torq.io", "The email address of the user who created the integration. If the integration was created automatically, the email belongs to the user whose API key was provided by the Torq integration."},
-		{"Integration", "last_used_at", "string", "date-time", "2022-03-09T08:40:18Z", "The timestamp when the integration was last used."},
-		{"Integration", "details", "object", "", "", ""},
-		{"Integration", "sharing_data", "object", "", "", ""},
-		{"IntegrationDetails", "trigger", "object", "", "", ""},
-		{"TriggerDetails", "webhook_url", "string", "", "https://hooks.torq.io/v1/webhooks/d7639fb8-8037-4ce2-80e9-c50bc3345c5a", "The integration trigger webhook (endpoint)."},
-		{"SharingData", "direction", "string", "", "", "- not_shared: The resource isn't shared.\n- incoming: The resource is shared with the workspace (incoming).\n- outgoing: The resource is shared from the workspace (outgoing).\n"},
-		{"SharingData", "workspace_ids", "array", "", "", "If the resource is shared with the workspace (incoming) this field will hold the source workspace ID. Otherwise, if the resource is shared from the workspace (outgoing), this field will hold the IDs of the destination workspaces."},
-		{"IntegrationList", "integrations", "array", "", "", ""},
-		{"Status", "code", "integer", "int32", "16", ""},
-		{"Status", "message", "string", "", "", ""},
-		{"Status", "details", "array", "", "", ""},
-		{"Any", "@type", "string", "", "type.googleapis.com/google.rpc.BadRequest", "A URL/resource name that uniquely identifies the type of the serialized"},
+		{"Integration", "id", "string", "uuid", "d7639fb8-8037-4ce2-80e9-c50bc3345c5a", true},
+		{"Integration", "name", "string", "", "my_integration", true},
+		{"Integration", "display_name", "string", "", "My Integration", true},
+		{"Integration", "type_id", "string", "", "webhook", true},
+		{"Integration", "created_at", "string", "date-time", "2022-03-09T08:40:18Z", true},
+		{"Integration", "created_by", "string", "", "user@torq.io", true},
+		{"Integration", "last_used_at", "string", "date-time", "2022-03-09T08:40:18Z", true},
+		{"Integration", "details", "object", "", "", false},
+		{"Integration", "sharing_data", "object", "", "", false},
+		{"IntegrationDetails", "trigger", "object", "", "", false},
+		{"TriggerDetails", "webhook_url", "string", "", "https://hooks.torq.io/v1/webhooks/d7639fb8-8037-4ce2-80e9-c50bc3345c5a", true},
+		{"SharingData", "direction", "string", "", "", true},
+		{"SharingData", "workspace_ids", "array", "", "", true},
+		{"IntegrationList", "integrations", "array", "", "", true},
+		{"Status", "code", "integer", "int32", "16", false},
+		{"Status", "message", "string", "", "", false},
+		{"Status", "details", "array", "", "", false},
+		{"Any", "@type", "string", "", "type.googleapis.com/google.rpc.BadRequest", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.schema+"."+tt.field, func(t *testing.T) {
@@ -170,8 +164,8 @@ func TestContractHasEveryDocumentedField(t *testing.T) {
 					t.Errorf("example = %q, want %q", got, tt.example)
 				}
 			}
-			if !strings.HasPrefix(p.Description, tt.description) {
-				t.Errorf("description = %q, want it to start with %q", p.Description, tt.description)
+			if tt.described && p.Description == "" {
+				t.Error("no description")
 			}
 		})
 	}

@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,9 +13,8 @@ import (
 	"github.com/torqapi/integrations/api"
 	"github.com/torqapi/integrations/api/apitest"
 	"github.com/torqapi/integrations/generated"
+	"github.com/torqapi/integrations/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 var workspace = []api.Integration{
 	{ID: uuid.MustParse("d7639fb8-8037-4ce2-80e9-c50bc3345c5a"), Name: "my_integration", DisplayName: "My Integration",
@@ -39,23 +35,6 @@ func cli(t *testing.T, env map[string]string, args ...string) (code int, stdout,
 	return code, out.String(), errOut.String()
 }
 
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s:\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
-}
-
 func TestList(t *testing.T) {
 	t.Parallel()
 	srv := apitest.NewServer(t, apitest.WithIntegrations(workspace...), apitest.WithClientSecret("s+/=$ecret"))
@@ -69,7 +48,7 @@ func TestList(t *testing.T) {
 		if code != 0 || errOut != "" {
 			t.Fatalf("exit %d, stderr %q", code, errOut)
 		}
-		golden(t, "list.golden", out)
+		golden.Check(t, "testdata/list.golden", []byte(out))
 	})
 	t.Run("json with a static token", func(t *testing.T) {
 		t.Parallel()
@@ -81,7 +60,7 @@ func TestList(t *testing.T) {
 		if err := json.Unmarshal([]byte(out), &got); err != nil || len(got.Integrations) != 2 || got.Integrations[1].SharingData.WorkspaceIDs[0] != "0b7c2c55-5d2e-4a56-9f1e-3c8a7b6d5e4f" {
 			t.Fatalf("output %s: %v", out, err)
 		}
-		golden(t, "list.json", out)
+		golden.Check(t, "testdata/list.json", []byte(out))
 	})
 	t.Run("filter", func(t *testing.T) {
 		t.Parallel()

@@ -11,7 +11,6 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
@@ -19,6 +18,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/torqapi/integrations/internal/rpcstatus"
@@ -84,46 +84,78 @@ type Config struct {
 }
 
 // Principal is who made a request: a stable identity that is never secret,
-// fit for rate-limit keys and logs.
+// fit for rate-limit keys and logs, and the workspace it belongs to.
 type Principal struct {
 	// ID is "token#<first 8 hex digits of the token's SHA-256>" for a
 	// static token and "client:<client id>" for an issued one.
 	ID string
+	// Workspace is the id of the workspace whose credential it is.
+	Workspace string
 }
 
-// staticToken is a configured token, kept only as its digest: comparisons
-// are over fixed-length digests, so neither content nor length leaks.
-type staticToken struct {
-	digest [sha256.Size]byte
-	id     string
+// DefaultWorkspace is the workspace Config's credentials belong to.
+const DefaultWorkspace = "default"
+
+// Workspace is the credentials of one workspace: the static tokens it
+// accepts, the tokens it denies (they authenticate, every call answers
+// 403), and the OAuth2 clients of the token endpoint.
+type Workspace struct {
+	ID           string
+	Tokens       []string
+	DeniedTokens []string
+	Clients      []Client
+}
+
+// Client is an OAuth2 client of the token endpoint.
+type Client struct {
+	ID, Secret string
+}
+
+// credential is a static token, kept only as its digest.
+type credential struct {
+	principal Principal
+	denied    bool
+}
+
+// client is a token endpoint client, its secret kept only as its digest.
+type client struct {
+	secret    [sha256.Size]byte
+	workspace string
+}
+
+// credentials are every workspace's credentials, immutable once built:
+// SetWorkspaces swaps them whole, so a request sees one consistent set.
+//
+// Static tokens are looked up by the SHA-256 of the presented token. A map
+// lookup by digest leaks nothing an attacker can use: the digest of a
+// guess says nothing about the digests of valid tokens, and the work done
+// is the same for every token of a given length.
+type credentials struct {
+	tokens  map[[sha256.Size]byte]credential
+	clients map[string]client
 }
 
 // Authenticator checks bearer tokens and serves the token endpoint. It is
-// safe for concurrent use.
+// safe for concurrent use; SetWorkspaces may run while it serves.
 type Authenticator struct {
-	tokens       []staticToken
-	denied       []staticToken
-	clientID     string
-	clientSecret string
-	ttl          time.Duration
-	key          []byte
-	now          func() time.Time
+	creds atomic.Pointer[credentials]
+	// defaults are Config's credentials, those of DefaultWorkspace.
+	defaults Workspace
+	ttl      time.Duration
+	key      []byte
+	now      func() time.Time
 }
 
 // New validates cfg and returns an Authenticator. Errors never contain a
 // token or secret.
 func New(cfg Config) (*Authenticator, error) {
-	a := &Authenticator{
-		clientID:     cfg.ClientID,
-		clientSecret: cfg.ClientSecret,
-		ttl:          cfg.TokenTTL,
-		now:          cfg.Now,
+	a := &Authenticator{ttl: cfg.TokenTTL, now: cfg.Now}
+	id, secret := cfg.ClientID, cfg.ClientSecret
+	if id == "" {
+		id = DemoClientID
 	}
-	if a.clientID == "" {
-		a.clientID = DemoClientID
-	}
-	if a.clientSecret == "" {
-		a.clientSecret = DemoClientSecret
+	if secret == "" {
+		secret = DemoClientSecret
 	}
 	if a.ttl == 0 {
 		a.ttl = DefaultTokenTTL
@@ -149,26 +181,76 @@ func New(cfg Config) (*Authenticator, error) {
 	if tokens == nil {
 		tokens = []string{DemoToken}
 	}
-	var err error
-	if a.tokens, err = digestAll("token", tokens); err != nil {
-		return nil, err
-	}
-	if a.denied, err = digestAll("denied token", cfg.DeniedTokens); err != nil {
+	a.defaults = Workspace{ID: DefaultWorkspace, Tokens: tokens, DeniedTokens: cfg.DeniedTokens, Clients: []Client{{ID: id, Secret: secret}}}
+	if err := a.SetWorkspaces(nil); err != nil {
 		return nil, err
 	}
 	return a, nil
 }
 
-func digestAll(what string, tokens []string) ([]staticToken, error) {
-	out := make([]staticToken, 0, len(tokens))
-	for i, t := range tokens {
-		if !isToken68(t) {
-			return nil, fmt.Errorf("auth: %s #%d is not a valid bearer token (want 1-%d characters of A-Z a-z 0-9 - . _ ~ + / and trailing =)", what, i+1, maxTokenLen)
+// Defaults returns the credentials Config gave, those of DefaultWorkspace.
+func (a *Authenticator) Defaults() Workspace { return a.defaults }
+
+// SetWorkspaces replaces every credential the Authenticator accepts with
+// those of ws, atomically: a request is judged by the old set or the new,
+// never a mix. A workspace with DefaultWorkspace's id and no credentials of
+// its own takes Defaults; without one in ws, Defaults are kept for
+// DefaultWorkspace. A token in two workspaces, a client id in two, or a
+// malformed token is an error, and nothing changes. Issued tokens stay
+// valid while their client exists.
+func (a *Authenticator) SetWorkspaces(ws []Workspace) error {
+	c := &credentials{tokens: map[[sha256.Size]byte]credential{}, clients: map[string]client{}}
+	hasDefault := false
+	for _, w := range ws {
+		if w.ID == DefaultWorkspace {
+			hasDefault = true
 		}
-		d := sha256.Sum256([]byte(t))
-		out = append(out, staticToken{digest: d, id: "token#" + hex.EncodeToString(d[:4])})
 	}
-	return out, nil
+	if !hasDefault {
+		ws = append([]Workspace{a.defaults}, ws...)
+	}
+	for _, w := range ws {
+		if w.ID == DefaultWorkspace && w.Tokens == nil && w.DeniedTokens == nil && w.Clients == nil {
+			w = a.defaults
+		}
+		if err := c.add(w); err != nil {
+			return err
+		}
+	}
+	a.creds.Store(c)
+	return nil
+}
+
+func (c *credentials) add(w Workspace) error {
+	for _, list := range []struct {
+		what   string
+		tokens []string
+		denied bool
+	}{{"token", w.Tokens, false}, {"denied token", w.DeniedTokens, true}} {
+		for i, t := range list.tokens {
+			if !isToken68(t) {
+				return fmt.Errorf("auth: workspace %q: %s #%d is not a valid bearer token (want 1-%d characters of A-Z a-z 0-9 - . _ ~ + / and trailing =)", w.ID, list.what, i+1, maxTokenLen)
+			}
+			d := sha256.Sum256([]byte(t))
+			id := "token#" + hex.EncodeToString(d[:4])
+			if prev, dup := c.tokens[d]; dup && prev.principal.Workspace != w.ID {
+				return fmt.Errorf("auth: a token of workspace %q (%s) is also a token of workspace %q", w.ID, id, prev.principal.Workspace)
+			}
+			// A token in both lists of a workspace is denied.
+			denied := list.denied || c.tokens[d].denied
+			c.tokens[d] = credential{principal: Principal{ID: id, Workspace: w.ID}, denied: denied}
+		}
+	}
+	for i, cl := range w.Clients {
+		if cl.ID == "" || cl.Secret == "" {
+			return fmt.Errorf("auth: workspace %q: client #%d needs an id and a secret", w.ID, i+1)
+		}
+		if prev, dup := c.clients[cl.ID]; dup {
+			return fmt.Errorf("auth: client %q is a client of workspaces %q and %q", cl.ID, prev.workspace, w.ID)
+		}
+		c.clients[cl.ID] = client{secret: sha256.Sum256([]byte(cl.Secret)), workspace: w.ID}
+	}
+	return nil
 }
 
 // isToken68 reports whether s is an RFC 6750 b64token:
@@ -220,42 +302,51 @@ func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 	if !isToken68(token) {
 		return Principal{}, unauthenticated("invalid_request", "The Authorization header must be Bearer followed by exactly one token.")
 	}
-	d := sha256.Sum256([]byte(token))
-	if p, ok := match(a.denied, d); ok {
-		return p, &rpcstatus.Error{
-			Code:    rpcstatus.PermissionDenied,
-			Message: MsgPermissionDenied,
-			Header:  http.Header{"Www-Authenticate": {challenge("insufficient_scope", "The access token does not grant access to this resource.")}},
+	creds := a.creds.Load()
+	if c, ok := creds.tokens[sha256.Sum256([]byte(token))]; ok {
+		if c.denied {
+			return c.principal, PermissionDenied()
 		}
-	}
-	if p, ok := match(a.tokens, d); ok {
-		return p, nil
+		return c.principal, nil
 	}
 	if strings.HasPrefix(token, issuedPrefix) {
 		clientID, err := a.verify(token)
 		switch {
 		case err == nil:
-			return Principal{ID: "client:" + clientID}, nil
+			// The client must still exist: deleting a workspace revokes
+			// the tokens issued to its clients.
+			if cl, ok := creds.clients[clientID]; ok {
+				return Principal{ID: "client:" + clientID, Workspace: cl.workspace}, nil
+			}
 		case errors.Is(err, errExpired):
-			return Principal{}, unauthenticated("invalid_token", "The access token expired.")
+			return Principal{}, &ExpiredError{status: unauthenticated("invalid_token", "The access token expired.")}
 		}
 	}
 	return Principal{}, unauthenticated("invalid_token", "The access token is invalid.")
 }
 
-// match compares d with every digest, always all of them, in constant time.
-func match(list []staticToken, d [sha256.Size]byte) (Principal, bool) {
-	found := -1
-	for i := range list {
-		if subtle.ConstantTimeCompare(list[i].digest[:], d[:]) == 1 {
-			found = i
-		}
+// PermissionDenied is the answer to a denied token, built anew for each
+// caller: Torq's message and the RFC 6750 challenge a real 403 carries. The
+// stub's forced 403s (Prefer, scripts) answer it too.
+func PermissionDenied() *rpcstatus.Error {
+	return &rpcstatus.Error{
+		Code:    rpcstatus.PermissionDenied,
+		Message: MsgPermissionDenied,
+		Header:  http.Header{"Www-Authenticate": {challenge("insufficient_scope", "The access token does not grant access to this resource.")}},
 	}
-	if found < 0 {
-		return Principal{}, false
-	}
-	return Principal{ID: list[found].id}, true
 }
+
+// ExpiredError is the error for an issued token past its expiry: a 401
+// UNAUTHENTICATED google.rpc.Status, which the stub may answer as Torq's
+// documented 302 instead.
+type ExpiredError struct {
+	status *rpcstatus.Error
+}
+
+func (e *ExpiredError) Error() string { return e.status.Error() }
+
+// Unwrap gives rpcstatus the Status to write.
+func (e *ExpiredError) Unwrap() error { return e.status }
 
 func unauthenticated(code, description string) *rpcstatus.Error {
 	return &rpcstatus.Error{

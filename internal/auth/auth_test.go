@@ -1,23 +1,19 @@
 package auth_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/torqapi/integrations/internal/auth"
+	"github.com/torqapi/integrations/internal/golden"
 	"github.com/torqapi/integrations/internal/rpcstatus"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // t0 is the fixed time the tests' clocks start at.
 var t0 = time.Date(2026, 3, 9, 8, 40, 18, 0, time.UTC)
@@ -46,29 +42,12 @@ func newAuth(t *testing.T, cfg auth.Config, c *clock) *auth.Authenticator {
 	return a
 }
 
-// golden compares got with testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run go test -update to create it): %v", err)
-	}
-	if !bytes.Equal(bytes.TrimSpace(got), bytes.TrimSpace(want)) {
-		t.Errorf("%s: body mismatch\n got: %s\nwant: %s", name, got, want)
-	}
-}
-
 func TestAuthenticate(t *testing.T) {
 	c := &clock{now: t0}
 	a := newAuth(t, auth.Config{
 		Tokens:       []string{auth.DemoToken, "second-token"},
 		DeniedTokens: []string{"read-only-token"},
+		ClientID:     "team-client",
 		TokenTTL:     time.Hour,
 	}, c)
 	issued, _ := a.IssueToken("team-client")
@@ -201,7 +180,7 @@ func TestAuthenticateWire(t *testing.T) {
 				if w.Header().Get("WWW-Authenticate") == "" {
 					t.Error("no WWW-Authenticate header")
 				}
-				golden(t, tt.golden, w.Body.Bytes())
+				golden.Check(t, filepath.Join("testdata", tt.golden), w.Body.Bytes())
 			}
 		})
 	}
@@ -277,9 +256,9 @@ func TestNewDefaults(t *testing.T) {
 func TestSharedSigningKey(t *testing.T) {
 	c := &clock{now: t0}
 	key := []byte("replicas-share-this-signing-key!")
-	a := newAuth(t, auth.Config{SigningKey: key}, c)
-	b := newAuth(t, auth.Config{SigningKey: append([]byte(nil), key...)}, c)
-	other := newAuth(t, auth.Config{SigningKey: []byte("a-different-signing-key-32-bytes")}, c)
+	a := newAuth(t, auth.Config{SigningKey: key, ClientID: "replica-client"}, c)
+	b := newAuth(t, auth.Config{SigningKey: append([]byte(nil), key...), ClientID: "replica-client"}, c)
+	other := newAuth(t, auth.Config{SigningKey: []byte("a-different-signing-key-32-bytes"), ClientID: "replica-client"}, c)
 	tests := []struct {
 		name           string
 		issuer, holder *auth.Authenticator
@@ -411,7 +390,7 @@ func TestServeToken(t *testing.T) {
 				t.Errorf("Allow = %q, want %q", got, want)
 			}
 			if tt.golden != "" {
-				golden(t, tt.golden, w.Body.Bytes())
+				golden.Check(t, filepath.Join("testdata", tt.golden), w.Body.Bytes())
 			}
 			if strings.Contains(w.Body.String(), "s3cr") || strings.Contains(w.Body.String(), "wrong-secret") {
 				t.Errorf("body repeats a secret: %s", w.Body)

@@ -102,6 +102,7 @@ func (a *Authenticator) token(w http.ResponseWriter, r *http.Request) (*TokenRes
 	default:
 		return nil, badRequest("unsupported_grant_type", "Only grant_type=client_credentials is supported.")
 	}
+	var clientID string
 	_, formID := form["client_id"]
 	_, formSecret := form["client_secret"]
 	if _, hasAuth := r.Header["Authorization"]; hasAuth {
@@ -110,18 +111,25 @@ func (a *Authenticator) token(w http.ResponseWriter, r *http.Request) (*TokenRes
 			return nil, badRequest("invalid_request", "Use one client authentication method: HTTP Basic or client_id and client_secret in the body, not both.")
 		}
 		id, secret, ok := r.BasicAuth()
-		if !ok || len(r.Header.Values("Authorization")) != 1 || !a.checkBasic(id, secret) {
+		if !ok || len(r.Header.Values("Authorization")) != 1 {
+			return nil, badClient()
+		}
+		if clientID, ok = a.checkBasic(id, secret); !ok {
 			return nil, badClient()
 		}
 	} else {
 		if formSecret && !formID {
 			return nil, badRequest("invalid_request", "client_secret was sent without client_id.")
 		}
-		if !formID || !a.check(form.Get("client_id"), form.Get("client_secret")) {
+		if !formID {
+			return nil, badClient()
+		}
+		var ok bool
+		if clientID, ok = a.check(form.Get("client_id"), form.Get("client_secret")); !ok {
 			return nil, badClient()
 		}
 	}
-	token, ttl := a.IssueToken(a.clientID)
+	token, ttl := a.IssueToken(clientID)
 	return &TokenResponse{AccessToken: token, ExpiresIn: int64(ttl / time.Second), TokenType: "Bearer"}, nil
 }
 
@@ -132,28 +140,29 @@ func badClient() *oauthError {
 }
 
 // checkBasic accepts Basic credentials form-urlencoded (RFC 6749 section
-// 2.3.1) or, failing that, as sent.
-func (a *Authenticator) checkBasic(id, secret string) bool {
-	ok := 0
+// 2.3.1) or, failing that, as sent, and returns the client id that matched.
+func (a *Authenticator) checkBasic(id, secret string) (string, bool) {
 	did, err1 := url.QueryUnescape(id)
 	dsecret, err2 := url.QueryUnescape(secret)
-	if err1 == nil && err2 == nil && a.check(did, dsecret) {
-		ok = 1
+	decoded, okDecoded := a.check(did, dsecret)
+	raw, okRaw := a.check(id, secret)
+	switch {
+	case err1 == nil && err2 == nil && okDecoded:
+		return decoded, true
+	case okRaw:
+		return raw, true
 	}
-	if a.check(id, secret) {
-		ok = 1
-	}
-	return ok == 1
+	return "", false
 }
 
-// check compares id and secret with the configured ones in constant time
-// (over SHA-256 digests, so lengths do not leak either), both always.
-func (a *Authenticator) check(id, secret string) bool {
-	gotID, wantID := sha256.Sum256([]byte(id)), sha256.Sum256([]byte(a.clientID))
-	gotSecret, wantSecret := sha256.Sum256([]byte(secret)), sha256.Sum256([]byte(a.clientSecret))
-	idOK := subtle.ConstantTimeCompare(gotID[:], wantID[:])
-	secretOK := subtle.ConstantTimeCompare(gotSecret[:], wantSecret[:])
-	return idOK&secretOK == 1
+// check looks the client up by id and compares the secret's digest in
+// constant time (so neither content nor length leaks); an unknown id costs
+// the same comparison.
+func (a *Authenticator) check(id, secret string) (string, bool) {
+	cl, known := a.creds.Load().clients[id]
+	got := sha256.Sum256([]byte(secret))
+	ok := subtle.ConstantTimeCompare(got[:], cl.secret[:]) == 1
+	return id, known && ok
 }
 
 // paramName names a parameter in an error description: the parameters of

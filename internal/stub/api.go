@@ -23,6 +23,11 @@ import (
 // validated on its way out) or passes on. path is the request's path
 // without Torq's /public prefix.
 func (s *Stub) serveContract(w http.ResponseWriter, r *http.Request, path string) {
+	ex := exchangeOf(w)
+	if ex == nil {
+		ex = new(exchange)
+	}
+	ex.api = true
 	op, pathParams, err := s.validator.Find(r.Method, path)
 	if err != nil {
 		var re *validate.RouteError
@@ -37,13 +42,22 @@ func (s *Stub) serveContract(w http.ResponseWriter, r *http.Request, path string
 	// responses on its way out, but for bytes validated when they were
 	// built (validate.Prevalidated).
 	op.Check(w, r, s.mode, s.reportViolation, func(w http.ResponseWriter) {
-		s.serveOperation(w, r, op, pathParams)
+		s.serveOperation(w, r, ex, op, pathParams)
 	})
 }
 
-func (s *Stub) serveOperation(w http.ResponseWriter, r *http.Request, op *validate.Operation, pathParams map[string]string) {
+func (s *Stub) serveOperation(w http.ResponseWriter, r *http.Request, ex *exchange, op *validate.Operation, pathParams map[string]string) {
 	principal, err := s.auth.Authenticate(r)
+	ex.workspace = principal.Workspace
 	if err != nil {
+		var expired *auth.ExpiredError
+		if errors.As(err, &expired) && s.cfg.ExpiredToken == http.StatusFound {
+			// Torq's documented answer to an expired token, outside the
+			// contract.
+			validate.Prevalidated(w)
+			writeExpiredRedirect(w)
+			return
+		}
 		rpcstatus.Write(w, err)
 		return
 	}
@@ -51,21 +65,67 @@ func (s *Stub) serveOperation(w http.ResponseWriter, r *http.Request, op *valida
 		rpcstatus.Write(w, e)
 		return
 	}
+	r, warnings, e := s.queries[op].apply(r)
+	ex.warnings = append(ex.warnings, warnings...)
+	if e != nil {
+		ex.violate(e)
+		rpcstatus.Write(w, e)
+		return
+	}
+	if hit, ok := s.scripts.Next(scriptRequest(r, workspaceOf(principal))); ok {
+		// A scripted step replaces the random faults: scripted tests are
+		// deterministic.
+		ex.script, ex.step = hit.ScriptID, hit.Index
+		s.runStep(w, r, ex, op, pathParams, hit.Step)
+		return
+	}
 	if e := s.faults(r, principal); e != nil {
 		rpcstatus.Write(w, e)
 		return
 	}
-	r, _, e := s.queries[op].apply(r)
-	if e != nil {
-		rpcstatus.Write(w, e)
-		return
-	}
+	s.answer(w, r, ex, op, pathParams)
+}
+
+// answer is the normal answer of op: request validation for this
+// operation, then the generated handler.
+func (s *Stub) answer(w http.ResponseWriter, r *http.Request, ex *exchange, op *validate.Operation, pathParams map[string]string) {
 	if err := op.ValidateRequest(r, pathParams); err != nil {
+		ex.violate(err)
 		rpcstatus.Write(w, err)
 		return
 	}
 	s.generated.ServeHTTP(w, r)
 }
+
+// violate records why a request broke the contract: each field violation
+// of its 400 as "field: description", or the message.
+func (ex *exchange) violate(err error) {
+	e := rpcstatus.FromError(err)
+	n := len(ex.violations)
+	for _, d := range e.Details {
+		if d.Type != rpcstatus.TypeBadRequest {
+			continue
+		}
+		list, _ := d.AdditionalProperties["fieldViolations"].([]any)
+		for _, v := range list {
+			if fv, ok := v.(map[string]any); ok {
+				f, _ := fv["field"].(string)
+				desc, _ := fv["description"].(string)
+				ex.violations = append(ex.violations, f+": "+desc)
+			}
+		}
+	}
+	if len(ex.violations) == n {
+		ex.violations = append(ex.violations, e.Message)
+	}
+}
+
+// workspaceOf is the workspace a principal belongs to.
+func workspaceOf(p auth.Principal) string { return p.Workspace }
+
+// DefaultWorkspace holds the embedded data, the demo token and the demo
+// client, and whatever flags and single-workspace fixture files configure.
+const DefaultWorkspace = auth.DefaultWorkspace
 
 // methodNotAllowed is grpc-gateway's code 12 "Method Not Allowed", answered
 // as HTTP 405 with Allow, the status clients can act on (the gateway itself
@@ -103,7 +163,7 @@ func forced(status int, op *validate.Operation) *rpcstatus.Error {
 	case http.StatusUnauthorized:
 		return &rpcstatus.Error{Code: rpcstatus.Unauthenticated, Message: auth.MsgUnauthenticated}
 	case http.StatusForbidden:
-		return &rpcstatus.Error{Code: rpcstatus.PermissionDenied, Message: auth.MsgPermissionDenied}
+		return auth.PermissionDenied()
 	case http.StatusNotFound:
 		return &rpcstatus.Error{Code: rpcstatus.NotFound, Message: "Not Found"}
 	case http.StatusConflict:
@@ -111,7 +171,7 @@ func forced(status int, op *validate.Operation) *rpcstatus.Error {
 	case http.StatusTooManyRequests:
 		return tooManyRequests(RetryAfter)
 	case 499:
-		return &rpcstatus.Error{Code: rpcstatus.Canceled, Message: "context canceled"}
+		return errCanceled
 	case http.StatusInternalServerError:
 		return &rpcstatus.Error{Code: rpcstatus.Internal, Message: "Internal error."}
 	case http.StatusNotImplemented:
@@ -125,13 +185,17 @@ func forced(status int, op *validate.Operation) *rpcstatus.Error {
 }
 
 func tooManyRequests(retry time.Duration) *rpcstatus.Error {
+	return withRetry(&rpcstatus.Error{Code: rpcstatus.ResourceExhausted, Message: "Too many requests, retry later."}, retry)
+}
+
+// withRetry adds Retry-After (whole seconds, at least 1) and a
+// google.rpc.RetryInfo with the exact delay to e.
+func withRetry(e *rpcstatus.Error, retry time.Duration) *rpcstatus.Error {
 	secs := int64(math.Ceil(retry.Seconds()))
 	if secs < 1 {
 		secs = 1
 	}
-	return (&rpcstatus.Error{Code: rpcstatus.ResourceExhausted, Message: "Too many requests, retry later."}).
-		WithHeader("Retry-After", strconv.FormatInt(secs, 10)).
-		WithDetails(rpcstatus.RetryInfo(retry))
+	return e.WithHeader("Retry-After", strconv.FormatInt(secs, 10)).WithDetails(rpcstatus.RetryInfo(retry))
 }
 
 func unavailable() *rpcstatus.Error {
@@ -196,7 +260,7 @@ func (s *Stub) faults(r *http.Request, p auth.Principal) *rpcstatus.Error {
 			d += time.Duration(s.random() * float64(spread+1))
 		}
 		if err := s.sleep(r.Context(), d); err != nil {
-			return &rpcstatus.Error{Code: rpcstatus.Canceled, Message: "context canceled"}
+			return errCanceled
 		}
 	}
 	if s.cfg.ErrorRate > 0 && s.random() < s.cfg.ErrorRate {

@@ -109,15 +109,15 @@ func (q *queryRules) apply(r *http.Request) (*http.Request, []string, *rpcstatus
 		}
 		k, v, _ := strings.Cut(part, "=")
 		if strings.Contains(part, ";") {
-			return nil, nil, badQuery(fieldName(k), "invalid semicolon separator in query")
+			return nil, warnings, badQuery(fieldName(k), "invalid semicolon separator in query")
 		}
 		key, err := url.QueryUnescape(k)
 		if err != nil {
-			return nil, nil, badQuery(fieldName(k), err.Error())
+			return nil, warnings, badQuery(fieldName(k), err.Error())
 		}
 		value, err := url.QueryUnescape(v)
 		if err != nil {
-			return nil, nil, badQuery(fieldName(k), err.Error())
+			return nil, warnings, badQuery(fieldName(k), err.Error())
 		}
 		if key != k || value != v {
 			clean = false
@@ -144,7 +144,7 @@ func (q *queryRules) apply(r *http.Request) (*http.Request, []string, *rpcstatus
 			// grpc-gateway's message as it is, with the BadRequest the
 			// stub adds to every bad parameter.
 			msg := "too many values for field \"" + p.Name + "\": " + truncate(strings.Join(vs, ", "), 128)
-			return nil, nil, rpcstatus.Errorf(rpcstatus.InvalidArgument, "%s", msg).
+			return nil, warnings, rpcstatus.Errorf(rpcstatus.InvalidArgument, "%s", msg).
 				WithDetails(rpcstatus.BadRequest(rpcstatus.FieldViolation{Field: p.Name, Description: msg}))
 		}
 		for _, v := range vs {

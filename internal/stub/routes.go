@@ -12,6 +12,7 @@ import (
 	"time"
 
 	integrations "github.com/torqapi/integrations"
+	"github.com/torqapi/integrations/internal/journal"
 	"github.com/torqapi/integrations/internal/rpcstatus"
 )
 
@@ -95,6 +96,40 @@ func serveSpec(w http.ResponseWriter, _ *http.Request) {
 type logWriter struct {
 	http.ResponseWriter
 	status int
+	ex     exchange
+}
+
+// exchange is what the chain learns about one request of Torq's API on its
+// way through, for the journal: the workspace, the warnings (what Torq
+// accepts but a careful client would not send), the contract violations,
+// and the script step that answered.
+type exchange struct {
+	api        bool // the request reached Torq's API routes
+	workspace  string
+	warnings   []string
+	violations []string
+	script     string
+	step       int
+}
+
+func (ex *exchange) reset() {
+	*ex = exchange{warnings: ex.warnings[:0], violations: ex.violations[:0]}
+}
+
+// exchangeOf finds the exchange of the request w answers, through the
+// writers the chain wraps around the logWriter; nil when there is none
+// (a writer from outside the stub's outer layer).
+func exchangeOf(w http.ResponseWriter) *exchange {
+	for {
+		switch v := w.(type) {
+		case *logWriter:
+			return &v.ex
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = v.Unwrap()
+		default:
+			return nil
+		}
+	}
 }
 
 func (lw *logWriter) WriteHeader(status int) {
@@ -124,12 +159,14 @@ func (s *Stub) serveLogged(w http.ResponseWriter, r *http.Request, next http.Han
 	w.Header()["X-Request-Id"] = []string{id}
 	lw := logWriterPool.Get().(*logWriter)
 	lw.ResponseWriter, lw.status = w, 0
+	lw.ex.reset()
 	defer func() {
 		abort := false
-		if p := recover(); p != nil {
-			if p == http.ErrAbortHandler {
-				panic(p)
-			}
+		if p := recover(); p == http.ErrAbortHandler {
+			// A deliberate abort (a scripted fault): the request is
+			// logged, then the connection dropped.
+			abort = true
+		} else if p != nil {
 			s.log.LogAttrs(r.Context(), errorLevel, "panic",
 				slog.String("request_id", id),
 				slog.String("method", r.Method),
@@ -163,6 +200,14 @@ func (s *Stub) serveLogged(w http.ResponseWriter, r *http.Request, next http.Han
 				// shows.
 				_ = h.Handle(r.Context(), RequestRecord(start, r.Method, r.URL.Path, lw.status, d, id))
 			}
+		}
+		if lw.ex.api && s.journal != nil {
+			s.journal.Record(journal.Entry{
+				Time: start, Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
+				Status: lw.status, Workspace: lw.ex.workspace, RequestID: id,
+				Warnings: lw.ex.warnings, Violations: lw.ex.violations,
+				Script: lw.ex.script, Step: lw.ex.step,
+			})
 		}
 		lw.ResponseWriter = nil
 		logWriterPool.Put(lw)
@@ -247,5 +292,8 @@ func (s *Stub) reportViolation(w http.ResponseWriter, r *http.Request, status in
 		attrs = append(attrs, slog.String("method", r.Method), slog.String("path", r.URL.Path))
 	}
 	attrs = append(attrs, slog.Int("status", status), slog.String("mode", string(s.cfg.ValidateResponses)), errAttr(err))
+	if ex := exchangeOf(w); ex != nil {
+		ex.violations = append(ex.violations, "response: "+err.Error())
+	}
 	s.log.LogAttrs(ctx, errorLevel, "response breaks the contract", attrs...)
 }

@@ -42,6 +42,8 @@ import (
 	"github.com/torqapi/integrations/internal/auth"
 	"github.com/torqapi/integrations/internal/contract"
 	"github.com/torqapi/integrations/internal/fixtures"
+	"github.com/torqapi/integrations/internal/journal"
+	"github.com/torqapi/integrations/internal/script"
 	"github.com/torqapi/integrations/internal/validate"
 )
 
@@ -81,6 +83,14 @@ type Config struct {
 	// bucket, burst of one second's worth); 0 => off. Past it: 429
 	// RESOURCE_EXHAUSTED with Retry-After and google.rpc.RetryInfo.
 	RateLimit float64
+	// ExpiredToken is the HTTP status of the answer to an expired issued
+	// token: 302 (the default), as Torq's errors page documents it, or 401
+	// UNAUTHENTICATED as the gateway's own auth would answer.
+	ExpiredToken int
+	// JournalSize is how many exchanges of Torq's API the journal keeps,
+	// the newest; 0 => journal.DefaultSize. Memory stays flat however many
+	// requests come.
+	JournalSize int
 	// ValidateResponses is "strict" (default), "warn" or "off".
 	ValidateResponses ResponseValidation
 	// Logger receives one line per request and the stub's warnings;
@@ -106,6 +116,8 @@ type Stub struct {
 	reloadMu sync.Mutex
 
 	limiters *limiterSet // nil: no rate limit
+	scripts  script.Set
+	journal  *journal.Journal
 
 	idPrefix string
 	idSeq    atomic.Uint64
@@ -118,6 +130,17 @@ type Stub struct {
 	sleep  func(ctx context.Context, d time.Duration) error
 	random func() float64
 }
+
+// sharedValidator parses the embedded contract once per process: the
+// Validator is immutable once built, so every stub in a process (api/apitest
+// builds one per test) shares it instead of parsing the contract again.
+var sharedValidator = sync.OnceValues(func() (*validate.Validator, error) {
+	doc, err := contract.Load()
+	if err != nil {
+		return nil, err
+	}
+	return validate.New(doc)
+})
 
 // MaxBodyBytes bounds every request body the stub reads (only the token
 // endpoint reads one).
@@ -134,11 +157,7 @@ func NewHandler(cfg Config) (*Stub, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stub: %w", err)
 	}
-	doc, err := contract.Load()
-	if err != nil {
-		return nil, fmt.Errorf("stub: %w", err)
-	}
-	v, err := validate.New(doc)
+	v, err := sharedValidator()
 	if err != nil {
 		return nil, fmt.Errorf("stub: %w", err)
 	}
@@ -173,6 +192,7 @@ func NewHandler(cfg Config) (*Stub, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.reqLog, _ = s.log.Handler().(RequestLogHandler)
+	s.journal = journal.New(cfg.JournalSize)
 	if cfg.RateLimit > 0 {
 		s.limiters = newLimiterSet(cfg.RateLimit)
 	}
@@ -214,6 +234,16 @@ func checkConfig(cfg *Config) error {
 	default:
 		return fmt.Errorf("stub: ValidateResponses is %q, want strict, warn or off", cfg.ValidateResponses)
 	}
+	if cfg.JournalSize < 0 || cfg.JournalSize > journal.MaxSize {
+		return fmt.Errorf("stub: JournalSize is %d, want 0 (the default, %d) to %d", cfg.JournalSize, journal.DefaultSize, journal.MaxSize)
+	}
+	switch cfg.ExpiredToken {
+	case 0:
+		cfg.ExpiredToken = http.StatusFound
+	case http.StatusFound, http.StatusUnauthorized:
+	default:
+		return fmt.Errorf("stub: ExpiredToken is %d, want 302 or 401", cfg.ExpiredToken)
+	}
 	if cfg.LatencyMin < 0 || cfg.LatencyMax < 0 {
 		return errors.New("stub: latency must not be negative")
 	}
@@ -253,6 +283,9 @@ func (s *Stub) Reload() error {
 	s.data.Store(snap)
 	return nil
 }
+
+// Journal returns the stub's record of the exchanges of Torq's API.
+func (s *Stub) Journal() *journal.Journal { return s.journal }
 
 // Len returns how many integrations the stub serves now.
 func (s *Stub) Len() int { return s.data.Load().count }

@@ -266,18 +266,34 @@ func basic(id, secret string) string {
 	return strings.TrimPrefix(r.Header.Get("Authorization"), "Basic ")
 }
 
+// TestExpiredToken: an expired issued token is answered as Torq's errors
+// page documents it, 302, by default; ExpiredToken 401 gives the
+// gateway's UNAUTHENTICATED instead.
 func TestExpiredToken(t *testing.T) {
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	s := newStub(t, Config{Auth: auth.Config{Now: func() time.Time { return now }, TokenTTL: time.Minute}})
-	tok, _ := s.auth.IssueToken(auth.DemoClientID)
-	hdr := http.Header{"Authorization": {"Bearer " + tok}}
-	if w := (request{target: "/public/v1alpha/integrations", header: hdr}).do(t, s); w.Code != 200 {
-		t.Fatalf("fresh token: %d %s", w.Code, w.Body)
+	for _, mode := range []int{0, http.StatusFound, http.StatusUnauthorized} {
+		t.Run(itoa(mode), func(t *testing.T) {
+			now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			s := newStub(t, Config{ExpiredToken: mode, Auth: auth.Config{Now: func() time.Time { return now }, TokenTTL: time.Minute}})
+			tok, _ := s.auth.IssueToken(auth.DemoClientID)
+			hdr := http.Header{"Authorization": {"Bearer " + tok}}
+			if w := (request{target: "/public/v1alpha/integrations", header: hdr}).do(t, s); w.Code != 200 {
+				t.Fatalf("fresh token: %d %s", w.Code, w.Body)
+			}
+			now = now.Add(2 * time.Minute)
+			w := request{target: "/public/v1alpha/integrations", header: hdr}.do(t, s)
+			if mode == http.StatusUnauthorized {
+				if w.Code != 401 || status(t, w).Message != auth.MsgUnauthenticated || w.Header().Get("WWW-Authenticate") == "" {
+					t.Fatalf("expired token: %d %s %v", w.Code, w.Body, w.Header())
+				}
+				return
+			}
+			if w.Code != 302 || w.Header().Get("Location") != ExpiredLocation || w.Body.Len() != 0 {
+				t.Fatalf("expired token: %d %q %v", w.Code, w.Body, w.Header())
+			}
+		})
 	}
-	now = now.Add(2 * time.Minute)
-	w := request{target: "/public/v1alpha/integrations", header: hdr}.do(t, s)
-	if w.Code != 401 || status(t, w).Message != auth.MsgUnauthenticated || w.Header().Get("WWW-Authenticate") == "" {
-		t.Fatalf("expired token: %d %s %v", w.Code, w.Body, w.Header())
+	if _, err := NewHandler(Config{ExpiredToken: 403}); err == nil {
+		t.Error("ExpiredToken 403: want an error")
 	}
 }
 
@@ -705,7 +721,7 @@ func TestTokensOverTime(t *testing.T) {
 	s := newStub(t, Config{Auth: auth.Config{
 		Tokens: []string{"static-a"}, DeniedTokens: []string{"denied"}, TokenTTL: time.Minute,
 		Now: func() time.Time { return now },
-	}})
+	}, ExpiredToken: http.StatusUnauthorized})
 	issued, _ := s.auth.IssueToken(auth.DemoClientID)
 	call := func(authz string) int {
 		t.Helper()
