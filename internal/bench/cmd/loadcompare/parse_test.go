@@ -276,7 +276,7 @@ func TestParseFlags(t *testing.T) {
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
 			}
-			if tt.name == "defaults" && (cfg.soak != time.Minute || cfg.conns != 16 || len(cfg.benchPkgs) != 4 || cfg.rounds != 5 || len(cfg.scaleSizes) != 2) {
+			if tt.name == "defaults" && (cfg.soak != time.Minute || cfg.conns != 16 || len(cfg.benchPkgs) != 3 || cfg.rounds != 5 || len(cfg.scaleSizes) != 2) {
 				t.Fatalf("defaults = %+v", cfg)
 			}
 		})

@@ -260,7 +260,7 @@ func (rep *report) markdown() string {
 	if pt := rep.perTest; pt.ratio.N > 0 {
 		fmt.Fprintf(&b, "| `apitest.NewServer` + `Client()` + one `ListIntegrations` (internal/bench/pertest, %s) | %.0f µs (%.0f–%.0f) |\n", perTestStub, pt.stub.Med/1e3, pt.stub.Min/1e3, pt.stub.Max/1e3)
 		fmt.Fprintf(&b, "| `httptest.NewServer` with a static handler + one GET (%s) | %.0f µs (%.0f–%.0f) |\n", perTestBase, pt.base.Med/1e3, pt.base.Min/1e3, pt.base.Max/1e3)
-		fmt.Fprintf(&b, "| apitest ÷ httptest, per `-count` round | %s |\n", fmtSpread(pt.ratio, "×"))
+		fmt.Fprintf(&b, "| apitest ÷ httptest, per round (one `go test -count 1` each: the pair back to back) | %s |\n", fmtSpread(pt.ratio, "×"))
 	}
 	switch ws := rep.workspace; {
 	case !ws.available:

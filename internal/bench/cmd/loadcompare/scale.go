@@ -281,8 +281,9 @@ func (r *runner) probeWorkspaces(ctx context.Context) (workspaceResult, error) {
 	return res, nil
 }
 
-// Names of the per-test benchmark pair (internal/bench/pertest).
+// The per-test benchmark pair and its package.
 const (
+	perTestPkg  = "./internal/bench/pertest"
 	perTestStub = "BenchmarkPerTest/apitest"
 	perTestBase = "BenchmarkPerTest/httptest"
 )
