@@ -17,7 +17,7 @@ RELEASED  := internal/tools/oasdiff/released.yaml
 # renamed) optional response property breaks clients that read it.
 SEVERITY  := internal/tools/oasdiff/severity-levels.txt
 
-.PHONY: help generate check-generated check-breaking changelog release-contract lint lint-spec test bench run
+.PHONY: help generate check-generated check-breaking changelog release-contract lint lint-spec test bench bench-tools run
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -74,9 +74,24 @@ test: check-generated check-breaking lint ## go test -race plus the checks above
 
 # Soak length of `make bench`; BENCH_SOAK=10s shortens the run.
 BENCH_SOAK ?= 60s
+# The bench's tools: wrk from apt-get, Prism pinned under .cache (npm), and
+# the benchstat pinned in internal/tools built into .cache/bin.
+PRISM_VERSION := 5.16.0
+PRISM     := $(CACHE)/prism-$(PRISM_VERSION)/node_modules/.bin/prism
+BENCHSTAT := $(CACHE)/bin/benchstat
 
-bench: ## Go benchmarks + load comparison with the limit and Prism (wrk, Node.js; installed when missing), writes internal/bench/RESULTS.md
-	$(GO) run ./internal/bench/cmd/loadcompare -soak $(BENCH_SOAK) -out internal/bench/RESULTS.md
+$(PRISM):
+	command -v npm >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nodejs npm; }
+	npm install --silent --no-audit --no-fund --prefix $(CACHE)/prism-$(PRISM_VERSION) @stoplight/prism-cli@$(PRISM_VERSION)
+
+$(BENCHSTAT): internal/tools/go.mod internal/tools/go.sum
+	$(GO) build -modfile=internal/tools/go.mod -o $@ golang.org/x/perf/cmd/benchstat
+
+bench-tools: $(PRISM) $(BENCHSTAT) ## install what make bench needs: wrk and taskset (apt-get), Prism (npm, into .cache), the pinned benchstat
+	@command -v wrk >/dev/null && command -v taskset >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk util-linux; }
+
+bench: bench-tools ## Go benchmarks (benchstat), per-test pair, load vs the limit and Prism, scale rows; writes internal/bench/RESULTS.md
+	$(GO) run ./internal/bench/cmd/loadcompare -soak $(BENCH_SOAK) -prism $(PRISM) -benchstat $(BENCHSTAT) -out internal/bench/RESULTS.md
 
 run: ## run the stub server on 127.0.0.1:8080 (flags via ARGS="--addr 127.0.0.1:0 --rate-limit 50")
 	$(GO) run ./cmd/torq-stub $(ARGS)

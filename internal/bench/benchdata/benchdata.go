@@ -49,6 +49,42 @@ var kinds = []kind{
 	{"email", "Email", []string{"Phishing Mailbox", "Abuse Inbox"}, true},
 }
 
+// moreVendors name the further integration types of IntegrationsOfTypes,
+// beyond kinds: a large workspace has dozens (the scale benchmarks use 50).
+var moreVendors = []string{
+	"Splunk", "SentinelOne", "Microsoft Defender", "Azure", "GCP", "Zscaler",
+	"Palo Alto Networks", "Cloudflare", "Proofpoint", "Mimecast", "Tenable",
+	"Qualys", "Rapid7", "Wiz", "Snyk", "Datadog", "Elastic", "Sumo Logic",
+	"Opsgenie", "Zendesk", "Freshservice", "Confluence", "GitLab", "Bitbucket",
+	"Duo", "OneLogin", "CyberArk", "HashiCorp Vault", "1Password", "Abnormal",
+	"VirusTotal", "URLScan", "Recorded Future", "Have I Been Pwned", "Shodan",
+	"Twilio", "Zoom", "Salesforce",
+}
+
+// kindsOf returns types integration kinds: kinds first, then moreVendors,
+// then numbered copies when even those run out.
+func kindsOf(types int) []kind {
+	types = max(1, types)
+	if types <= len(kinds) {
+		return kinds[:types]
+	}
+	out := append([]kind{}, kinds...)
+	for i := len(kinds); i < types; i++ {
+		j := i - len(kinds)
+		vendor := moreVendors[j%len(moreVendors)]
+		if n := j / len(moreVendors); n > 0 {
+			vendor = fmt.Sprintf("%s %d", vendor, n+1)
+		}
+		out = append(out, kind{
+			typeID:   fixtures.NameFromDisplayName(vendor),
+			vendor:   vendor,
+			purposes: []string{"Alerts", "Enrichment", "Response Actions"},
+			trigger:  i%2 == 0,
+		})
+	}
+	return out
+}
+
 // creators are the people who create integrations in the generated workspace.
 var creators = []string{
 	"secops@example.com", "alice.cohen@example.com", "bob.levi@example.com",
@@ -68,6 +104,15 @@ const seed = 0x7072_7121
 // Integrations returns n integrations, the same for the same n, and each
 // list a prefix of any longer one. n < 0 is treated as 0.
 func Integrations(n int) []generated.Integration {
+	return IntegrationsOfTypes(n, len(kinds))
+}
+
+// IntegrationsOfTypes is Integrations drawing from the given number of
+// integration types (type_ids) instead of the default 12, so that a large
+// list filtered by type_id answers a realistic share of it. With 12 types
+// it is Integrations.
+func IntegrationsOfTypes(n, types int) []generated.Integration {
+	kinds := kindsOf(types)
 	if n < 0 {
 		n = 0
 	}

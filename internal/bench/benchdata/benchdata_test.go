@@ -122,3 +122,40 @@ func ExampleIntegrations() {
 	// slack slack___soc_channel | Slack - SOC Channel | not_shared
 	// jira jira___soc_tickets | Jira - SOC Tickets | outgoing
 }
+
+// TestIntegrationsOfTypes: the scale fixtures (50 type_ids) are as valid as
+// the default lists, spread over exactly that many type_ids, and 12 types
+// is the default list itself.
+func TestIntegrationsOfTypes(t *testing.T) {
+	tests := []struct{ n, types, wantTypes int }{
+		{1000, 50, 50},
+		{100, 12, 12},
+		{200, 90, 90}, // past the named vendors: numbered copies
+		{10, 0, 1},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%d/%d", tt.n, tt.types), func(t *testing.T) {
+			items := benchdata.IntegrationsOfTypes(tt.n, tt.types)
+			types := map[string]int{}
+			for _, it := range items {
+				types[it.TypeID]++
+			}
+			if len(types) != tt.wantTypes {
+				t.Fatalf("%d type_ids, want %d", len(types), tt.wantTypes)
+			}
+			var buf bytes.Buffer
+			if err := benchdata.WriteFixtures(&buf, items); err != nil {
+				t.Fatal(err)
+			}
+			validateList(t, buf.Bytes())
+			if err := fixtures.Validate(items); err != nil {
+				t.Fatalf("fixtures.Validate: %v", err)
+			}
+		})
+	}
+	a, _ := json.Marshal(benchdata.IntegrationsOfTypes(100, 12))
+	b, _ := json.Marshal(benchdata.Integrations(100))
+	if !bytes.Equal(a, b) {
+		t.Fatal("IntegrationsOfTypes(100, 12) differs from Integrations(100)")
+	}
+}

@@ -49,7 +49,6 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	bodyFile := fs.String("body", "", "file whose bytes every list request gets (required)")
 	var headers headerList
 	fs.Var(&headers, "header", `response header "Name: value" (repeatable)`)
-	timeouts := fs.String("timeouts", "", `comma-separated server timeouts to set as torq-stub does, to measure what they cost: "read" (30s), "write" (30s), "idle" (2m)`)
 	noLength := fs.Bool("no-content-length", false, "leave Content-Length to net/http, as a server that does not set it (bodies over 2 KiB are then chunked)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -66,19 +65,6 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, MaxHeaderBytes: 16 << 10}
-	for _, t := range strings.Split(*timeouts, ",") {
-		switch strings.TrimSpace(t) {
-		case "":
-		case "read":
-			srv.ReadTimeout = 30 * time.Second
-		case "write":
-			srv.WriteTimeout = 30 * time.Second
-		case "idle":
-			srv.IdleTimeout = 2 * time.Minute
-		default:
-			return fmt.Errorf("--timeouts: unknown %q (want read, write, idle)", t)
-		}
-	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -79,42 +80,117 @@ BenchmarkPlain-2	  1000	   15 ns/op
 `
 
 func TestParseGoBench(t *testing.T) {
-	sums := summarize(parseGoBench(goBenchOut))
-	type want struct {
-		pkg, name string
-		n, runs   int
-		ns, b, al float64
+	lines := parseGoBench(goBenchOut)
+	if len(lines) != 7 {
+		t.Fatalf("got %d lines, want 7: %+v", len(lines), lines)
 	}
-	wants := []want{
-		{"internal/stub", "BenchmarkHandler/n=10", 10, 3, 11000, 2100, 21},
-		{"internal/stub", "BenchmarkValidateResponse/n=10", 10, 1, 190000, 1000, 10},
-		{"internal/stub", "BenchmarkValidateResponse/n=10000", 10000, 1, 100090000, 9000, 90},
-		{"api", "BenchmarkDecodeList/1_000_integrations", 1000, 1, 1500000, 400000, 9000},
-		{"api", "BenchmarkPlain", 0, 1, 15, 0, 0},
+	if l := lines[5]; l.Pkg != "github.com/torqapi/integrations/api" || l.Name != "BenchmarkDecodeList/1_000_integrations" || l.Metrics["ns/op"] != 1500000 || l.Metrics["allocs/op"] != 9000 {
+		t.Fatalf("line 5 = %+v", l)
 	}
-	if len(sums) != len(wants) {
-		t.Fatalf("got %d summaries, want %d: %+v", len(sums), len(wants), sums)
+}
+
+// TestPairedRatios: the k-th run of one benchmark pairs with the k-th run
+// of the other (one -count round), not best with best.
+func TestPairedRatios(t *testing.T) {
+	out := `pkg: github.com/torqapi/integrations/internal/bench/pertest
+BenchmarkPerTest/apitest-2 	 300	 3000000 ns/op
+BenchmarkPerTest/httptest-2	 4000	 300000 ns/op
+BenchmarkPerTest/apitest-2 	 300	 2000000 ns/op
+BenchmarkPerTest/httptest-2	 4000	 400000 ns/op
+BenchmarkPerTest/apitest-2 	 300	 2400000 ns/op
+BenchmarkPerTest/httptest-2	 4000	 300000 ns/op
+`
+	pt := newPerTest(parseGoBench(out))
+	if pt.ratio.N != 3 || pt.ratio.Med != 8 || pt.ratio.Min != 5 || pt.ratio.Max != 10 {
+		t.Fatalf("ratio = %+v, want median 8 of 10, 5, 8", pt.ratio)
 	}
-	for i, w := range wants {
-		s := sums[i]
-		if shortPkg(s.Pkg) != w.pkg || s.Name != w.name || s.N != w.n || s.Runs != w.runs || s.NsPerOp != w.ns || s.BPerOp != w.b || s.Allocs != w.al {
-			t.Errorf("summary %d = %+v, want %+v", i, s, w)
+	if pt.stub.Med != 2400000 || pt.base.Med != 300000 {
+		t.Fatalf("medians = %v, %v", pt.stub.Med, pt.base.Med)
+	}
+}
+
+// TestPairedShare: the stub/limit share is the median of per-round ratios;
+// the old best-over-best would say 1.0 here, the rounds say 0.8.
+func TestPairedShare(t *testing.T) {
+	stub := []wrkResult{{RPS: 80}, {RPS: 100}, {RPS: 70}}
+	limit := []wrkResult{{RPS: 100}, {RPS: 100}, {RPS: 100}}
+	got := pairedShare(stub, limit)
+	if got.Med != 0.8 || got.Min != 0.7 || got.Max != 1.0 || got.N != 3 {
+		t.Fatalf("share = %+v, want 0.8 (0.7–1.0)", got)
+	}
+	if m := medianRound(stub); m.RPS != 80 {
+		t.Fatalf("median round %v, want 80", m.RPS)
+	}
+}
+
+func TestSpread(t *testing.T) {
+	tests := []struct {
+		in   []float64
+		want spread
+	}{
+		{nil, spread{}},
+		{[]float64{3}, spread{3, 3, 3, 1}},
+		{[]float64{4, 1, 3, 2}, spread{2.5, 1, 4, 4}},
+		{[]float64{5, 0.5, 2}, spread{2, 0.5, 5, 3}},
+	}
+	for _, tt := range tests {
+		if got := newSpread(tt.in); got != tt.want {
+			t.Errorf("newSpread(%v) = %+v, want %+v", tt.in, got, tt.want)
 		}
 	}
-	costs := validationCosts(sums)
-	if len(costs) != 1 {
-		t.Fatalf("costs = %+v, want one family", costs)
+	if got := fmtSpread(spread{0.875, 0.73, 0.93, 5}, ""); got != "0.88 (0.73–0.93, 5 rounds)" {
+		t.Errorf("fmtSpread = %q", got)
 	}
-	c := costs[0]
-	if c.Bench != "internal/stub.BenchmarkValidateResponse" || c.Small != 10 || c.Large != 10000 || c.AtLargest != 10.009 || c.Marginal != 10 {
-		t.Fatalf("cost = %+v", c)
+}
+
+func TestHealthCount(t *testing.T) {
+	tests := []struct {
+		body string
+		n    int
+		ok   bool
+	}{
+		{`{"status":"ok","integrations":100000}` + "\n", 100000, true},
+		{`{"status":"ok","integrations":0}`, 0, true},
+		{`{"status":"ok"}`, 0, false},
+		{`ok`, 0, false},
 	}
-	table := benchTable(sums)
-	for _, s := range []string{"| internal/stub | BenchmarkHandler/n=10 | 10 | 11.00 µs | 1.10 | 2.1 KiB | 21 |", "| api | BenchmarkPlain | - | 15 ns | - | 0 B | 0 |"} {
-		if !strings.Contains(table, s) {
-			t.Errorf("table lacks %q:\n%s", s, table)
+	for _, tt := range tests {
+		n, ok := healthCount([]byte(tt.body))
+		if n != tt.n || ok != tt.ok {
+			t.Errorf("healthCount(%q) = %d, %v; want %d, %v", tt.body, n, ok, tt.n, tt.ok)
 		}
 	}
+	if countIs(5)([]byte(`{"integrations":4}`)) || !countIs(4)([]byte(`{"integrations":4}`)) {
+		t.Error("countIs")
+	}
+}
+
+// TestSupervisorStop: stop ends a child through its Cancel (SIGTERM to the
+// group) within the WaitDelay, and cancelling the run's context ends it too.
+func TestSupervisorStop(t *testing.T) {
+	sup := newSupervisor()
+	c, err := sup.start(context.Background(), 5*time.Second, []string{"sleep", "30"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	sup.stop(c)
+	if d := time.Since(t0); d > 3*time.Second {
+		t.Fatalf("stop took %s", d)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c, err = sup.start(ctx, 5*time.Second, []string{"sh", "-c", "trap '' TERM; sleep 30"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // let sh install its trap
+	cancel()
+	select {
+	case <-c.done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("a child ignoring SIGTERM outlived its WaitDelay")
+	}
+	sup.stopAll()
 }
 
 func TestParseStatusKB(t *testing.T) {
@@ -172,22 +248,6 @@ func repeat(v int64, n int) []int64 {
 	return out
 }
 
-func TestSizeOf(t *testing.T) {
-	tests := map[string]int{
-		"BenchmarkHandler/n=1000":                 1000,
-		"BenchmarkHandler/10000":                  10000,
-		"BenchmarkDecodeList/1_000_integrations":  1000,
-		"BenchmarkHandler":                        0,
-		"BenchmarkHandler/default":                0,
-		"BenchmarkValidateResponse/list/n=10,000": 10000,
-	}
-	for name, want := range tests {
-		if got := sizeOf(name); got != want {
-			t.Errorf("sizeOf(%q) = %d, want %d", name, got, want)
-		}
-	}
-}
-
 func TestCommas(t *testing.T) {
 	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567"} {
 		if got := commas(n); got != want {
@@ -207,6 +267,8 @@ func TestParseFlags(t *testing.T) {
 		{"soak too short", []string{"-soak", "1s"}, true},
 		{"bad log", []string{"-server-log", "stdout"}, true},
 		{"stray arg", []string{"x"}, true},
+		{"bad scale size", []string{"-scale-sizes", "1000,1"}, true},
+		{"no rounds", []string{"-rounds", "0"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -214,7 +276,7 @@ func TestParseFlags(t *testing.T) {
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
 			}
-			if tt.name == "defaults" && (cfg.soak != time.Minute || cfg.conns != 16 || len(cfg.benchPkgs) != 3) {
+			if tt.name == "defaults" && (cfg.soak != time.Minute || cfg.conns != 16 || len(cfg.benchPkgs) != 3 || cfg.rounds != 5 || len(cfg.scaleSizes) != 2) {
 				t.Fatalf("defaults = %+v", cfg)
 			}
 		})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -18,7 +19,10 @@ import (
 
 // supervisor starts child processes in their own process groups and ends
 // every one it started, on a normal return as on Ctrl-C, so no server or
-// load generator outlives a run.
+// load generator outlives a run. Each child is an exec.Cmd whose context
+// is the run's: its Cancel sends SIGTERM to the child's process group and
+// its WaitDelay bounds how long Wait then waits before it kills the child
+// (and stops copying its output).
 type supervisor struct {
 	mu      sync.Mutex
 	running map[int]*child // by pid, which is also the process group id
@@ -27,20 +31,32 @@ type supervisor struct {
 // child is one started process; done is closed once it has exited and err
 // holds what Wait returned.
 type child struct {
-	cmd  *exec.Cmd
-	done chan struct{}
-	err  error
+	cmd    *exec.Cmd
+	cancel context.CancelFunc
+	done   chan struct{}
+	err    error
 }
 
 func newSupervisor() *supervisor { return &supervisor{running: map[int]*child{}} }
 
-// start starts cmd in its own process group and remembers it until stop.
-func (s *supervisor) start(cmd *exec.Cmd) (*child, error) {
+// start runs argv in its own process group, its output going to out (nil:
+// discarded), env added to the environment. Cancelling ctx, or stop, sends
+// the group SIGTERM; grace later the child is killed.
+func (s *supervisor) start(ctx context.Context, grace time.Duration, argv []string, out io.Writer, env []string) (*child, error) {
+	cctx, cancel := context.WithCancel(ctx)
+	cmd := exec.CommandContext(cctx, argv[0], argv[1:]...)
+	cmd.Stdout, cmd.Stderr = out, out
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
+	cmd.WaitDelay = grace
 	if err := cmd.Start(); err != nil {
+		cancel()
 		return nil, err
 	}
-	c := &child{cmd: cmd, done: make(chan struct{})}
+	c := &child{cmd: cmd, cancel: cancel, done: make(chan struct{})}
 	go func() { c.err = cmd.Wait(); close(c.done) }()
 	s.mu.Lock()
 	s.running[cmd.Process.Pid] = c
@@ -51,26 +67,15 @@ func (s *supervisor) start(cmd *exec.Cmd) (*child, error) {
 // pid is the child's process id.
 func (c *child) pid() int { return c.cmd.Process.Pid }
 
-// stop ends c's process group: SIGTERM, then SIGKILL after grace, and waits
-// for c to exit.
-func (s *supervisor) stop(c *child, grace time.Duration) {
-	pid := c.pid()
+// stop ends c through its Cancel (SIGTERM to the group, a kill after the
+// WaitDelay), waits for it, and kills whatever it left in its group.
+func (s *supervisor) stop(c *child) {
 	s.mu.Lock()
-	delete(s.running, pid)
+	delete(s.running, c.pid())
 	s.mu.Unlock()
-	select {
-	case <-c.done:
-	default:
-		_ = syscall.Kill(-pid, syscall.SIGTERM)
-		select {
-		case <-c.done:
-		case <-time.After(grace):
-			_ = syscall.Kill(-pid, syscall.SIGKILL)
-			<-c.done
-		}
-	}
-	// Anything the process left behind in its group goes too.
-	_ = syscall.Kill(-pid, syscall.SIGKILL)
+	c.cancel()
+	<-c.done
+	_ = syscall.Kill(-c.pid(), syscall.SIGKILL)
 }
 
 // stopAll ends every process still running.
@@ -82,7 +87,7 @@ func (s *supervisor) stopAll() {
 	}
 	s.mu.Unlock()
 	for _, c := range cs {
-		s.stop(c, 2*time.Second)
+		s.stop(c)
 	}
 }
 
@@ -100,7 +105,10 @@ func freePort() (int, error) {
 
 // waitReady polls url every interval until it answers 200, the process
 // exits, or limit passes; it returns the time from started to that 200.
-func waitReady(ctx context.Context, url string, header http.Header, started time.Time, exited <-chan struct{}, interval, limit time.Duration) (time.Duration, error) {
+//
+// When ok is not nil the 200's body (its first 4 KiB) must also satisfy it,
+// so a poll can wait for the integration count /healthz reports.
+func waitReady(ctx context.Context, url string, header http.Header, ok func(body []byte) bool, started time.Time, exited <-chan struct{}, interval, limit time.Duration) (time.Duration, error) {
 	client := &http.Client{Timeout: time.Second}
 	deadline := started.Add(limit)
 	for time.Now().Before(deadline) {
@@ -113,9 +121,11 @@ func waitReady(ctx context.Context, url string, header http.Header, started time
 		}
 		resp, err := client.Do(req)
 		if err == nil {
+			at := time.Since(started)
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return time.Since(started), nil
+			if resp.StatusCode == http.StatusOK && (ok == nil || ok(body)) {
+				return at, nil
 			}
 		}
 		select {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os/exec"
 	"strconv"
 	"strings"
 	"time"
@@ -43,24 +42,21 @@ func wrkDuration(d time.Duration) string {
 // prints no result, or any answer was not 2xx (so a misconfigured run never
 // shows up as a fast one).
 func runWrk(ctx context.Context, sup *supervisor, args []string, d time.Duration) (wrkResult, error) {
-	cmd := exec.Command(args[0], args[1:]...)
 	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = &out
-	c, err := sup.start(cmd)
+	c, err := sup.start(ctx, time.Second, args, &out, nil)
 	if err != nil {
 		return wrkResult{}, fmt.Errorf("start wrk: %w", err)
 	}
 	select {
 	case <-c.done:
 	case <-ctx.Done():
-		sup.stop(c, time.Second)
+		sup.stop(c)
 		return wrkResult{}, ctx.Err()
 	case <-time.After(d + 30*time.Second):
-		sup.stop(c, time.Second)
+		sup.stop(c)
 		return wrkResult{}, fmt.Errorf("wrk did not finish within %s", d+30*time.Second)
 	}
-	sup.stop(c, time.Second)
+	sup.stop(c)
 	if c.err != nil {
 		return wrkResult{}, fmt.Errorf("wrk: %w\n%s", c.err, out.String())
 	}
