@@ -497,16 +497,16 @@ type NotFound = Status
 // ClearRequestsParams defines parameters for ClearRequests.
 type ClearRequestsParams struct {
 	// Workspace Only this workspace's entries. Absent, every entry.
-	Workspace WorkspaceQuery `form:"workspace,omitempty" json:"workspace,omitempty,omitzero"`
+	Workspace *WorkspaceQuery `form:"workspace,omitempty" json:"workspace,omitempty"`
 }
 
 // ListRequestsParams defines parameters for ListRequests.
 type ListRequestsParams struct {
 	// Workspace Only this workspace's entries. Absent, every entry.
-	Workspace WorkspaceQuery `form:"workspace,omitempty" json:"workspace,omitempty,omitzero"`
+	Workspace *WorkspaceQuery `form:"workspace,omitempty" json:"workspace,omitempty"`
 
 	// Limit At most this many entries, the newest ones. Absent, every entry held.
-	Limit int32 `form:"limit,omitempty" json:"limit,omitempty,omitzero"`
+	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
 // CreateScriptJSONRequestBody defines body for CreateScript for application/json ContentType.
@@ -1186,12 +1186,16 @@ func NewClearRequestsRequest(server string, params *ClearRequestsParams) (*http.
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "workspace", params.Workspace, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Workspace != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "workspace", *params.Workspace, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -1236,20 +1240,28 @@ func NewListRequestsRequest(server string, params *ListRequestsParams) (*http.Re
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "workspace", params.Workspace, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Workspace != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "workspace", *params.Workspace, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {

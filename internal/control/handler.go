@@ -466,13 +466,22 @@ func (s *server) GetControlContract(context.Context, gencontrol.GetControlContra
 	return gencontrol.GetControlContract200ApplicationYamlResponse{Body: bytes.NewReader(Contract), ContentLength: int64(len(Contract))}, nil
 }
 
+// deref is an optional parameter's value, its zero value when absent.
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
 func (s *server) ClearRequests(ctx context.Context, req gencontrol.ClearRequestsRequestObject) (gencontrol.ClearRequestsResponseObject, error) {
-	s.backend.ClearRequests(ctx, req.Params.Workspace)
+	s.backend.ClearRequests(ctx, deref(req.Params.Workspace))
 	return gencontrol.ClearRequests204Response{}, nil
 }
 
 func (s *server) ListRequests(ctx context.Context, req gencontrol.ListRequestsRequestObject) (gencontrol.ListRequestsResponseObject, error) {
-	entries := s.backend.Requests(ctx, req.Params.Workspace, int(req.Params.Limit))
+	entries := s.backend.Requests(ctx, deref(req.Params.Workspace), int(deref(req.Params.Limit)))
 	out := gencontrol.ListRequests200JSONResponse{Requests: make([]gencontrol.RequestEntry, len(entries))}
 	for i, e := range entries {
 		we := gencontrol.RequestEntry{

@@ -218,7 +218,7 @@ func (c *Client) DeleteScripts(ctx context.Context) error {
 // Requests returns the journal, oldest first: one workspace's entries
 // (every entry for ""), the newest limit of them (all for 0).
 func (c *Client) Requests(ctx context.Context, workspace string, limit int) ([]RequestEntry, error) {
-	r, err := c.c.ListRequestsWithResponse(ctx, &control.ListRequestsParams{Workspace: workspace, Limit: int32(limit)}, dropZeroQuery)
+	r, err := c.c.ListRequestsWithResponse(ctx, listParams(workspace, limit))
 	if err := check("Requests", err, r, http.StatusOK); err != nil {
 		return nil, err
 	}
@@ -228,8 +228,25 @@ func (c *Client) Requests(ctx context.Context, workspace string, limit int) ([]R
 // ClearRequests clears one workspace's entries of the journal (every
 // entry for "").
 func (c *Client) ClearRequests(ctx context.Context, workspace string) error {
-	r, err := c.c.ClearRequestsWithResponse(ctx, &control.ClearRequestsParams{Workspace: workspace}, dropZeroQuery)
+	r, err := c.c.ClearRequestsWithResponse(ctx, &control.ClearRequestsParams{Workspace: optional(workspace)})
 	return check("ClearRequests", err, r, http.StatusNoContent)
+}
+
+// optional is the parameter value for s, absent when s is "".
+func optional(s string) *control.WorkspaceQuery {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func listParams(workspace string, limit int) *control.ListRequestsParams {
+	p := &control.ListRequestsParams{Workspace: optional(workspace)}
+	if limit > 0 {
+		n := int32(limit)
+		p.Limit = &n
+	}
+	return p
 }
 
 // Reset puts the stub back in its state at start: its own workspaces, an
@@ -245,17 +262,3 @@ type response interface {
 	GetBody() []byte
 }
 
-// dropZeroQuery removes the query parameters the generated client sends
-// with their zero value ("workspace=", "limit=0"), which mean "absent" to
-// the caller but are refused by the control API (its optional parameters
-// are not pointers in the generated params, so it cannot tell).
-func dropZeroQuery(_ context.Context, r *http.Request) error {
-	q := r.URL.Query()
-	for _, k := range []string{"workspace", "limit"} {
-		if v := q.Get(k); v == "" || v == "0" {
-			q.Del(k)
-		}
-	}
-	r.URL.RawQuery = q.Encode()
-	return nil
-}
