@@ -235,11 +235,9 @@ func Marshal(e *Error) ([]byte, error) {
 
 // Type URLs of the google.rpc error details.
 const (
-	TypeBadRequest  = "type.googleapis.com/google.rpc.BadRequest"
-	TypeRetryInfo   = "type.googleapis.com/google.rpc.RetryInfo"
-	TypeErrorInfo   = "type.googleapis.com/google.rpc.ErrorInfo"
-	TypeRequestInfo = "type.googleapis.com/google.rpc.RequestInfo"
-	TypeHelp        = "type.googleapis.com/google.rpc.Help"
+	TypeBadRequest = "type.googleapis.com/google.rpc.BadRequest"
+	TypeRetryInfo  = "type.googleapis.com/google.rpc.RetryInfo"
+	TypeErrorInfo  = "type.googleapis.com/google.rpc.ErrorInfo"
 )
 
 // FieldViolation is one entry of google.rpc.BadRequest.fieldViolations.
@@ -273,11 +271,6 @@ func ErrorInfo(reason, domain string, metadata map[string]string) generated.Any 
 		props["metadata"] = md
 	}
 	return generated.Any{Type: TypeErrorInfo, AdditionalProperties: props}
-}
-
-// RequestInfo returns a google.rpc.RequestInfo detail.
-func RequestInfo(requestID string) generated.Any {
-	return generated.Any{Type: TypeRequestInfo, AdditionalProperties: map[string]any{"requestId": requestID}}
 }
 
 // FormatDuration writes d as protojson writes a google.protobuf.Duration:

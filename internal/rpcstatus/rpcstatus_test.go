@@ -140,7 +140,7 @@ func TestBuildersNeverChangeTheReceiver(t *testing.T) {
 			for j := range 200 {
 				v := strconv.Itoa(i*1000 + j)
 				e := shared.WithHeader("Retry-After", v).WithHeader("X-Extra", v).
-					WithDetails(RequestInfo(v))
+					WithDetails(ErrorInfo("R"+v, "test", nil))
 				rec := httptest.NewRecorder()
 				Write(rec, e)
 				if got := rec.Header().Get("Retry-After"); got != v {

@@ -42,7 +42,7 @@ func (s *Stub) serveContract(w http.ResponseWriter, r *http.Request, path string
 	// Every answer from here on is checked against this operation's
 	// responses on its way out, but for bytes validated when they were
 	// built (validate.Prevalidated).
-	op.Check(w, r, s.mode, s.reportViolation, func(w http.ResponseWriter) {
+	op.Check(w, r, s.cfg.ValidateResponses, s.reportViolation, func(w http.ResponseWriter) {
 		s.serveOperation(w, r, ex, op, pathParams)
 	})
 }

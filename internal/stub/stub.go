@@ -51,18 +51,18 @@ import (
 )
 
 // ResponseValidation says what the stub does with a response that breaks
-// the contract.
-type ResponseValidation string
+// the contract: validate.Mode, under the name its Config field has.
+type ResponseValidation = validate.Mode
 
 // The response validation modes.
 const (
 	// ValidateStrict (the default) logs the violation and answers 500
 	// INTERNAL instead of the response.
-	ValidateStrict ResponseValidation = "strict"
+	ValidateStrict = validate.Strict
 	// ValidateWarn logs the violation and serves the response.
-	ValidateWarn ResponseValidation = "warn"
+	ValidateWarn = validate.Warn
 	// ValidateOff serves responses unchecked.
-	ValidateOff ResponseValidation = "off"
+	ValidateOff = validate.Off
 )
 
 // Config configures a Stub. The zero value serves the embedded default
@@ -128,7 +128,6 @@ type Stub struct {
 	validator *validate.Validator                      // routes and validates Torq's API
 	list      *validate.Operation                      // ListIntegrations, whose bodies are precomputed
 	queries   map[*validate.Operation]*queryRules      // grpc-gateway's query rules, per operation
-	mode      validate.Mode                            // response validation
 	handler   http.Handler                             // routing and everything below it
 	handlers  map[*validate.Operation]http.HandlerFunc // the generated handler of every operation
 
@@ -231,12 +230,6 @@ func NewHandler(cfg Config) (*Stub, error) {
 	s.controlDigest = sha256.Sum256([]byte(cfg.ControlToken))
 	if s.control, err = s.controlHandler(); err != nil {
 		return nil, fmt.Errorf("stub: %w", err)
-	}
-	switch cfg.ValidateResponses {
-	case ValidateStrict:
-		s.mode = validate.Strict
-	case ValidateWarn:
-		s.mode = validate.Warn
 	}
 	if s.handlers, err = s.operationHandlers(v.Operations()); err != nil {
 		return nil, fmt.Errorf("stub: %w", err)

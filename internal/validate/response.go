@@ -9,16 +9,18 @@ import (
 )
 
 // Mode says what the response validator does with a response that breaks
-// the contract.
-type Mode int
+// the contract. It is the one type of the stub's response validation mode,
+// from its flag to here.
+type Mode string
 
 const (
-	// Off serves responses unchecked.
-	Off Mode = iota
+	// Strict (the zero value's meaning too) reports the violation and
+	// answers 500 INTERNAL instead.
+	Strict Mode = "strict"
 	// Warn reports the violation and serves the response anyway.
-	Warn
-	// Strict reports the violation and answers 500 INTERNAL instead.
-	Strict
+	Warn Mode = "warn"
+	// Off serves responses unchecked.
+	Off Mode = "off"
 )
 
 // Report is called with every response that breaks the contract, before it
@@ -61,7 +63,7 @@ func (o *Operation) finish(cw *captureWriter, r *http.Request, mode Mode, report
 			if report != nil {
 				report(w, r, status, err)
 			}
-			if mode == Strict {
+			if mode != Warn {
 				h := w.Header()
 				for k := range h {
 					if k != "X-Request-Id" {
