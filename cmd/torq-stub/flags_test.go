@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -109,5 +110,32 @@ func TestAccessWarning(t *testing.T) {
 		if got := accessWarning(&tc.o) != ""; got != tc.warn {
 			t.Errorf("%+v: warning %v, want %v", tc.o, got, tc.warn)
 		}
+	}
+}
+
+// TestBannerPastes checks the banner's try line: with the demo token it
+// carries it; with the user's own it expands $TORQ_TOKEN (double quotes)
+// and never prints the token; counts are pluralised.
+func TestBannerPastes(t *testing.T) {
+	dir := t.TempDir()
+	one := filepath.Join(dir, "one.json")
+	if err := os.WriteFile(one, []byte(`{"integrations":[{"id":"d7639fb8-8037-4ce2-80e9-c50bc3345c5a","name":"jira_prod","type_id":"jira","created_at":"2022-03-09T08:40:18Z","sharing_data":{"direction":"not_shared"}}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var demo, own bytes.Buffer
+	banner(&demo, &options{clientID: "c", clientSecret: "s"}, "http://127.0.0.1:1", 14)
+	banner(&own, &options{tokensSet: true, fixtures: one, clientID: "c", clientSecret: "s"}, "http://127.0.0.1:1", 1)
+	for _, want := range []string{"curl -s -H 'Authorization: Bearer torq-stub-token' http://127.0.0.1:1/public/v1alpha/integrations", "14 integrations"} {
+		if !strings.Contains(demo.String(), want) {
+			t.Errorf("demo banner lacks %q:\n%s", want, demo.String())
+		}
+	}
+	for _, want := range []string{`curl -s -H "Authorization: Bearer $TORQ_TOKEN" http://127.0.0.1:1/public/v1alpha/integrations`, "1 integration from"} {
+		if !strings.Contains(own.String(), want) {
+			t.Errorf("banner with --token lacks %q:\n%s", want, own.String())
+		}
+	}
+	if strings.Contains(own.String(), "'Authorization: Bearer $") || strings.Contains(own.String(), "1 integrations") {
+		t.Errorf("banner with --token:\n%s", own.String())
 	}
 }

@@ -572,20 +572,19 @@ func banner(w io.Writer, o *options, base string, n int) {
 		fmt.Fprintf(w, "torq-stub listening on %s\n", api)
 		return
 	}
-	data := strconv.Itoa(n) + " integrations from the embedded demo workspace"
+	data := integrations(n) + " from the embedded demo workspace"
 	if o.fixtures != "" {
-		data = strconv.Itoa(n) + " integrations from " + o.fixtures + " (kill -HUP " + strconv.Itoa(os.Getpid()) + " reloads it)"
-	}
-	token := "$TOKEN"
-	if !o.tokensSet {
-		token = auth.DemoToken
+		data = integrations(n) + " from " + o.fixtures + " (kill -HUP " + strconv.Itoa(os.Getpid()) + " reloads it)"
 	}
 	fmt.Fprintf(w, "torq-stub %s listening on %s\n", version(), api)
 	fmt.Fprintf(w, "  data:   %s\n", data)
-	fmt.Fprintf(w, "  try:    curl -s -H 'Authorization: Bearer %s' %s/v1alpha/integrations\n", token, api)
 	if o.tokensSet {
-		fmt.Fprintln(w, "          (TOKEN: one of your --token values)")
+		// The user's tokens are not printed: the line expands a variable
+		// the user sets, in double quotes so that the shell expands it.
+		fmt.Fprintln(w, "  try:    TORQ_TOKEN=<one of your --token values>")
+		fmt.Fprintf(w, "          curl -s -H \"Authorization: Bearer $TORQ_TOKEN\" %s/v1alpha/integrations\n", api)
 	} else {
+		fmt.Fprintf(w, "  try:    curl -s -H 'Authorization: Bearer %s' %s/v1alpha/integrations\n", auth.DemoToken, api)
 		fmt.Fprintf(w, "  demo token:  %s\n", auth.DemoToken)
 	}
 	if o.secretWasSet {
@@ -596,6 +595,14 @@ func banner(w io.Writer, o *options, base string, n int) {
 		fmt.Fprintf(w, "  get a token: curl -s -u '%s:%s' -d grant_type=client_credentials %s/v1/auth/token\n", o.clientID, o.clientSecret, base)
 	}
 	fmt.Fprintf(w, "  contract:    %s/openapi.yaml   health: %s/healthz\n", base, base)
+}
+
+// integrations is "1 integration", "2 integrations".
+func integrations(n int) string {
+	if n == 1 {
+		return "1 integration"
+	}
+	return strconv.Itoa(n) + " integrations"
 }
 
 // logWriter buffers log lines and writes them at most every
