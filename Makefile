@@ -78,5 +78,8 @@ BENCH_SOAK ?= 60s
 bench: ## Go benchmarks + load comparison with the limit and Prism (wrk, Node.js; installed when missing), writes internal/bench/RESULTS.md
 	$(GO) run ./internal/bench/cmd/loadcompare -soak $(BENCH_SOAK) -out internal/bench/RESULTS.md
 
+# run builds, then execs the binary: `go run` exits 1 after a Ctrl-C the
+# stub answers with a clean exit 0.
 run: ## run the stub server on 127.0.0.1:8080 (flags via ARGS="--addr 127.0.0.1:0 --rate-limit 50")
-	$(GO) run ./cmd/torq-stub $(ARGS)
+	@$(GO) build -o $(CACHE)/torq-stub ./cmd/torq-stub
+	exec $(CACHE)/torq-stub $(ARGS)
