@@ -20,8 +20,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,6 +28,7 @@ import (
 
 	"github.com/torqapi/integrations/internal/auth"
 	"github.com/torqapi/integrations/internal/stub"
+	"github.com/torqapi/integrations/internal/version"
 )
 
 func main() {
@@ -316,24 +315,6 @@ func (l *latencyFlag) Set(v string) error {
 	return nil
 }
 
-// version is the module's version when built from a tagged module, else
-// the VCS revision, else "dev".
-func version() string {
-	v := "dev"
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-			v = bi.Main.Version
-		} else {
-			for _, s := range bi.Settings {
-				if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-					v = "dev-" + s.Value[:12]
-				}
-			}
-		}
-	}
-	return v + " (" + runtime.Version() + ")"
-}
-
 // run is the whole program: parse, build the stub, serve until ctx ends,
 // reload on SIGHUP, shut down gracefully.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -342,7 +323,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	if o.version {
-		fmt.Fprintln(stdout, "torq-stub", version())
+		fmt.Fprintln(stdout, "torq-stub", version.String())
 		return nil
 	}
 	logOut := newLogWriter(stderr)
@@ -576,7 +557,7 @@ func banner(w io.Writer, o *options, base string, n int) {
 	if o.fixtures != "" {
 		data = integrations(n) + " from " + o.fixtures + " (kill -HUP " + strconv.Itoa(os.Getpid()) + " reloads it)"
 	}
-	fmt.Fprintf(w, "torq-stub %s listening on %s\n", version(), api)
+	fmt.Fprintf(w, "torq-stub %s listening on %s\n", version.String(), api)
 	fmt.Fprintf(w, "  data:   %s\n", data)
 	if o.tokensSet {
 		// The user's tokens are not printed: the line expands a variable
