@@ -93,5 +93,8 @@ bench-tools: $(PRISM) $(BENCHSTAT) ## install what make bench needs: wrk and tas
 bench: bench-tools ## Go benchmarks (benchstat), per-test pair, load vs the limit and Prism, scale rows; writes internal/bench/RESULTS.md
 	$(GO) run ./internal/bench/cmd/loadcompare -soak $(BENCH_SOAK) -prism $(PRISM) -benchstat $(BENCHSTAT) -out internal/bench/RESULTS.md
 
+# run builds, then execs the binary: `go run` exits 1 after a Ctrl-C the
+# stub answers with a clean exit 0.
 run: ## run the stub server on 127.0.0.1:8080 (flags via ARGS="--addr 127.0.0.1:0 --rate-limit 50")
-	$(GO) run ./cmd/torq-stub $(ARGS)
+	@$(GO) build -o $(CACHE)/torq-stub ./cmd/torq-stub
+	exec $(CACHE)/torq-stub $(ARGS)

@@ -16,10 +16,10 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
-	"runtime"
-	"runtime/debug"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,6 +28,7 @@ import (
 
 	"github.com/torqapi/integrations/internal/auth"
 	"github.com/torqapi/integrations/internal/stub"
+	"github.com/torqapi/integrations/internal/version"
 )
 
 func main() {
@@ -73,6 +74,14 @@ type options struct {
 	validate, logFormat     string
 	quiet, version, watch   bool
 	tokensSet, secretWasSet bool
+	controlToken            string
+	controlOpen             bool
+	controlAddr             string
+	journalSize             int
+	expiredToken            int
+	errorStatus             int
+	addrFile                string
+	controlAddrFile         string
 }
 
 // repeatable flags, whose environment twins are comma-separated.
@@ -85,7 +94,7 @@ func newFlagSet(o *options, out io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("torq-stub", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "`host:port` to listen on; 127.0.0.1:0 picks a free port (the address is printed)")
-	fs.StringVar(&o.fixtures, "fixtures", "", "JSON or YAML `file` {\"integrations\": [...]} served instead of the embedded workspace; SIGHUP reloads it")
+	fs.StringVar(&o.fixtures, "fixtures", "", "JSON or YAML `file`, {\"integrations\": [...]} (one workspace) or {\"workspaces\": [...]}, served instead of the embedded workspace; SIGHUP reloads it")
 	fs.BoolVar(&o.watch, "watch", false, "reload the --fixtures file when it changes (debounced), as SIGHUP does")
 	fs.Var(&o.tokens, "token", "accepted bearer `token` (repeatable; replaces the demo token "+auth.DemoToken+")")
 	fs.Var(&o.denied, "denied-token", "bearer `token` that authenticates but answers 403 PERMISSION_DENIED (repeatable)")
@@ -98,6 +107,14 @@ func newFlagSet(o *options, out io.Writer) *flag.FlagSet {
 	fs.Float64Var(&o.rateLimit, "rate-limit", 0, "requests per second allowed per token (`N`, token bucket; Torq's is 50); 0 is off")
 	fs.StringVar(&o.validate, "validate-responses", string(stub.ValidateStrict), "`mode` for responses that break the contract: strict (500), warn (log), off")
 	fs.StringVar(&o.logFormat, "log-format", "text", "request log `format`: text or json (to stderr)")
+	fs.StringVar(&o.controlToken, "control-token", "", "bearer `token` the control API (/__stub/) requires of every client (default: none, loopback clients only)")
+	fs.BoolVar(&o.controlOpen, "control-open", false, "serve the control API without a token to any client, not only loopback ones")
+	fs.StringVar(&o.controlAddr, "control-addr", "", "`host:port` serving the control API on a listener of its own (then not on --addr)")
+	fs.IntVar(&o.journalSize, "journal-size", 0, "how many exchanges the journal keeps (`N`; 0 is the default size)")
+	fs.IntVar(&o.expiredToken, "expired-token", 0, "`status` answering an expired issued token: 302 (Torq's, the default) or 401")
+	fs.IntVar(&o.errorStatus, "error-status", 0, "`status` of --error-rate failures: 503 (the default) or 502 (an edge proxy's HTML page)")
+	fs.StringVar(&o.addrFile, "addr-file", "", "`file` the chosen host:port is written to (atomically, one line) once listening; for --addr 127.0.0.1:0")
+	fs.StringVar(&o.controlAddrFile, "control-addr-file", "", "`file` the chosen --control-addr host:port is written to, as --addr-file")
 	fs.BoolVar(&o.quiet, "quiet", false, "no request lines and a one-line banner (warnings, errors, reloads are still logged)")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.Usage = func() {}
@@ -242,6 +259,14 @@ func (o *options) check() error {
 	if _, _, err := net.SplitHostPort(o.addr); err != nil {
 		return fmt.Errorf("--addr %q: %v: %w", o.addr, err, errUsage)
 	}
+	if o.controlAddr != "" {
+		if _, _, err := net.SplitHostPort(o.controlAddr); err != nil {
+			return fmt.Errorf("--control-addr %q: %v: %w", o.controlAddr, err, errUsage)
+		}
+	}
+	if o.controlAddrFile != "" && o.controlAddr == "" {
+		return fmt.Errorf("--control-addr-file needs --control-addr: %w", errUsage)
+	}
 	return nil
 }
 
@@ -290,24 +315,6 @@ func (l *latencyFlag) Set(v string) error {
 	return nil
 }
 
-// version is the module's version when built from a tagged module, else
-// the VCS revision, else "dev".
-func version() string {
-	v := "dev"
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-			v = bi.Main.Version
-		} else {
-			for _, s := range bi.Settings {
-				if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-					v = "dev-" + s.Value[:12]
-				}
-			}
-		}
-	}
-	return v + " (" + runtime.Version() + ")"
-}
-
 // run is the whole program: parse, build the stub, serve until ctx ends,
 // reload on SIGHUP, shut down gracefully.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -316,7 +323,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	if o.version {
-		fmt.Fprintln(stdout, "torq-stub", version())
+		fmt.Fprintln(stdout, "torq-stub", version.String())
 		return nil
 	}
 	logOut := newLogWriter(stderr)
@@ -351,12 +358,30 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		RateLimit:         o.rateLimit,
 		ValidateResponses: stub.ResponseValidation(o.validate),
 		Logger:            stubLogger,
+		ControlToken:      o.controlToken,
+		ControlOpen:       o.controlOpen,
+		SeparateControl:   o.controlAddr != "",
+		JournalSize:       o.journalSize,
+		ExpiredToken:      o.expiredToken,
+		ErrorStatus:       o.errorStatus,
 	}
 	if o.signingKey != "" {
 		cfg.Auth.SigningKey = []byte(o.signingKey)
 	}
 	s, err := stub.NewHandler(cfg)
 	if err != nil {
+		// The rules on Config are the stub's (checkConfig, auth.New); a
+		// value they refuse came from a flag or its twin: a usage error.
+		// A fixtures file that fails to load is not (exit 1): on this
+		// error path only, the same Config without the file tells which.
+		noFile := cfg
+		noFile.FixturesFile = ""
+		if cfg.FixturesFile == "" {
+			return fmt.Errorf("%w: %w", err, errUsage)
+		}
+		if _, cerr := stub.NewHandler(noFile); cerr != nil {
+			return fmt.Errorf("%w: %w", cerr, errUsage)
+		}
 		return err
 	}
 
@@ -367,6 +392,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	lim := defaultLimits(o.latency.max)
 	srv := newServer(s, lim, slog.NewLogLogger(handler, slog.LevelWarn))
 	ln = lim.listener(ln)
+	var ctlSrv *http.Server
+	var ctlLn net.Listener
+	if o.controlAddr != "" {
+		if ctlLn, err = net.Listen("tcp", o.controlAddr); err != nil {
+			ln.Close()
+			return err
+		}
+		ctlSrv = newServer(s.ControlHandler(), lim, slog.NewLogLogger(handler, slog.LevelWarn))
+		ctlLn = lim.listener(ctlLn)
+	}
+	closeAll := func() {
+		ln.Close()
+		if ctlLn != nil {
+			ctlLn.Close()
+		}
+	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -376,16 +417,39 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		watchCtx, stopWatch := context.WithCancel(ctx)
 		defer stopWatch()
 		if err := watchFile(watchCtx, o.fixtures, watchDebounce, changed); err != nil {
-			ln.Close()
+			closeAll()
 			return err
 		}
 	}
 
 	base := "http://" + ln.Addr().String()
+	ctlBase := base
+	if ctlLn != nil {
+		ctlBase = "http://" + ctlLn.Addr().String()
+	}
 	banner(stdout, o, base, s.Len())
+	if ctlLn != nil && !o.quiet {
+		fmt.Fprintf(stdout, "  control:     %s/__stub/ (its own listener)\n", ctlBase)
+	}
+	if w := accessWarning(o); w != "" {
+		logger.Warn(w)
+	}
+	if err := writeAddrFile(o.addrFile, ln.Addr().String()); err != nil {
+		closeAll()
+		return err
+	}
+	if ctlLn != nil {
+		if err := writeAddrFile(o.controlAddrFile, ctlLn.Addr().String()); err != nil {
+			closeAll()
+			return err
+		}
+	}
 
-	serveErr := make(chan error, 1)
+	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.Serve(ln) }()
+	if ctlSrv != nil {
+		go func() { serveErr <- ctlSrv.Serve(ctlLn) }()
+	}
 	for {
 		select {
 		case err := <-serveErr:
@@ -408,12 +472,77 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			logger.Info("reloaded", "fixtures", o.fixtures, "integrations", s.Len())
 		case <-ctx.Done():
 			logger.Info("shutting down")
-			if err := shutdown(srv, lim.grace, logger); err != nil {
+			var ctlErr chan error
+			if ctlSrv != nil {
+				ctlErr = make(chan error, 1)
+				go func() { ctlErr <- shutdown(ctlSrv, lim.grace, logger) }()
+			}
+			err := shutdown(srv, lim.grace, logger)
+			if ctlErr != nil {
+				err = errors.Join(err, <-ctlErr)
+			}
+			if err != nil {
 				return fmt.Errorf("shutdown: %w", err)
 			}
 			return nil
 		}
 	}
+}
+
+// accessWarning is the line said at start when the control API is
+// reachable from beyond loopback but answers loopback clients only (the
+// stub decides by the remote address): no --control-token, no
+// --control-open, and a listener serving it that is not on loopback.
+func accessWarning(o *options) string {
+	if o.controlToken != "" || o.controlOpen {
+		return ""
+	}
+	addr := o.addr
+	if o.controlAddr != "" {
+		addr = o.controlAddr
+	}
+	if isLoopbackAddr(addr) {
+		return ""
+	}
+	return "the control API (/__stub/) on " + addr + " answers loopback clients only; give --control-token or --control-open to serve other clients"
+}
+
+// isLoopbackAddr reports whether the host of a host:port listens on
+// loopback only: an empty host or 0.0.0.0 listens everywhere.
+func isLoopbackAddr(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// writeAddrFile writes addr and a newline to path atomically (a temporary
+// file in the same directory, renamed), so a harness polling path never
+// reads a partial address. An empty path writes nothing.
+func writeAddrFile(path, addr string) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("--addr-file: %w", err)
+	}
+	_, werr := f.WriteString(addr + "\n")
+	cerr := f.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("--addr-file: %w", err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("--addr-file: %w", err)
+	}
+	return nil
 }
 
 // banner prints where the stub listens and how to call it. Demo credentials
@@ -424,20 +553,19 @@ func banner(w io.Writer, o *options, base string, n int) {
 		fmt.Fprintf(w, "torq-stub listening on %s\n", api)
 		return
 	}
-	data := strconv.Itoa(n) + " integrations from the embedded demo workspace"
+	data := integrations(n) + " from the embedded demo workspace"
 	if o.fixtures != "" {
-		data = strconv.Itoa(n) + " integrations from " + o.fixtures + " (kill -HUP " + strconv.Itoa(os.Getpid()) + " reloads it)"
+		data = integrations(n) + " from " + o.fixtures + " (kill -HUP " + strconv.Itoa(os.Getpid()) + " reloads it)"
 	}
-	token := "$TOKEN"
-	if !o.tokensSet {
-		token = auth.DemoToken
-	}
-	fmt.Fprintf(w, "torq-stub %s listening on %s\n", version(), api)
+	fmt.Fprintf(w, "torq-stub %s listening on %s\n", version.String(), api)
 	fmt.Fprintf(w, "  data:   %s\n", data)
-	fmt.Fprintf(w, "  try:    curl -s -H 'Authorization: Bearer %s' %s/v1alpha/integrations\n", token, api)
 	if o.tokensSet {
-		fmt.Fprintln(w, "          (TOKEN: one of your --token values)")
+		// The user's tokens are not printed: the line expands a variable
+		// the user sets, in double quotes so that the shell expands it.
+		fmt.Fprintln(w, "  try:    TORQ_TOKEN=<one of your --token values>")
+		fmt.Fprintf(w, "          curl -s -H \"Authorization: Bearer $TORQ_TOKEN\" %s/v1alpha/integrations\n", api)
 	} else {
+		fmt.Fprintf(w, "  try:    curl -s -H 'Authorization: Bearer %s' %s/v1alpha/integrations\n", auth.DemoToken, api)
 		fmt.Fprintf(w, "  demo token:  %s\n", auth.DemoToken)
 	}
 	if o.secretWasSet {
@@ -448,6 +576,14 @@ func banner(w io.Writer, o *options, base string, n int) {
 		fmt.Fprintf(w, "  get a token: curl -s -u '%s:%s' -d grant_type=client_credentials %s/v1/auth/token\n", o.clientID, o.clientSecret, base)
 	}
 	fmt.Fprintf(w, "  contract:    %s/openapi.yaml   health: %s/healthz\n", base, base)
+}
+
+// integrations is "1 integration", "2 integrations".
+func integrations(n int) string {
+	if n == 1 {
+		return "1 integration"
+	}
+	return strconv.Itoa(n) + " integrations"
 }
 
 // logWriter buffers log lines and writes them at most every

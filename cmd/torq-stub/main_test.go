@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/torqapi/integrations/internal/auth"
+	"github.com/torqapi/integrations/internal/version"
 )
 
 func env(kv ...string) func(string) string {
@@ -107,7 +108,7 @@ func TestVersionAndHelp(t *testing.T) {
 	if err := run(context.Background(), []string{"--version"}, env(), &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(out.String(), "torq-stub ") {
+	if out.String() != "torq-stub "+version.String()+"\n" {
 		t.Errorf("--version printed %q", out.String())
 	}
 	out.Reset()

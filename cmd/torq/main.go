@@ -21,13 +21,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/torqapi/integrations/api"
+	"github.com/torqapi/integrations/internal/version"
 )
 
 func main() {
@@ -100,7 +100,7 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		_, err := io.WriteString(stdout, usage)
 		return err
 	case "version", "--version":
-		_, err := fmt.Fprintln(stdout, "torq", version())
+		_, err := fmt.Fprintln(stdout, "torq", version.String())
 		return err
 	case "integrations":
 		if len(args) < 2 {
@@ -116,19 +116,6 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return usagef("integrations: unknown subcommand %q (want list)", args[1])
 	}
 	return usagef("unknown command %q", args[0])
-}
-
-// version is the module version the binary was built from, and Go's.
-func version() string {
-	v := "(devel)"
-	goVersion := ""
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if bi.Main.Version != "" {
-			v = bi.Main.Version
-		}
-		goVersion = " " + bi.GoVersion
-	}
-	return v + goVersion
 }
 
 func list(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
@@ -175,7 +162,7 @@ func list(ctx context.Context, args []string, getenv func(string) string, stdout
 // newClient builds the client from the environment; every mistake there is
 // a usage error.
 func newClient(getenv func(string) string) (*api.Client, error) {
-	opts := []api.Option{api.WithUserAgent("torq-cli/" + version())}
+	opts := []api.Option{api.WithUserAgent("torq-cli/" + version.String())}
 	id, secret, token := getenv("TORQ_CLIENT_ID"), getenv("TORQ_CLIENT_SECRET"), getenv("TORQ_TOKEN")
 	switch {
 	case token != "" && (id != "" || secret != ""):
