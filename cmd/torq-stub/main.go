@@ -8,7 +8,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -22,7 +21,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -326,13 +324,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stdout, "torq-stub", version.String())
 		return nil
 	}
-	logOut := newLogWriter(stderr)
-	defer logOut.Close()
+	// The request log is written by log/slog's own handlers, a line per
+	// write.
 	newHandler := func(level slog.Level) slog.Handler {
 		if o.logFormat == "json" {
-			return slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level})
+			return slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level})
 		}
-		return newFastTextHandler(logOut, level)
+		return slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})
 	}
 	// The program's own messages (reload, shutdown) are always logged;
 	// --quiet silences the stub's request lines only.
@@ -584,55 +582,4 @@ func integrations(n int) string {
 		return "1 integration"
 	}
 	return strconv.Itoa(n) + " integrations"
-}
-
-// logWriter buffers log lines and writes them at most every
-// logFlushInterval (or when the buffer fills), so that a busy server does
-// not pay one write system call per request line. Lines stay whole and in
-// order; Close flushes.
-type logWriter struct {
-	mu    sync.Mutex
-	w     *bufio.Writer
-	done  chan struct{}
-	wg    sync.WaitGroup
-	close sync.Once
-}
-
-const logFlushInterval = 50 * time.Millisecond
-
-func newLogWriter(w io.Writer) *logWriter {
-	lw := &logWriter{w: bufio.NewWriterSize(w, 32<<10), done: make(chan struct{})}
-	lw.wg.Add(1)
-	go func() {
-		defer lw.wg.Done()
-		t := time.NewTicker(logFlushInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-t.C:
-				lw.mu.Lock()
-				_ = lw.w.Flush()
-				lw.mu.Unlock()
-			case <-lw.done:
-				return
-			}
-		}
-	}()
-	return lw
-}
-
-// Write buffers p.
-func (lw *logWriter) Write(p []byte) (int, error) {
-	lw.mu.Lock()
-	defer lw.mu.Unlock()
-	return lw.w.Write(p)
-}
-
-// Close stops the flusher and flushes what is left.
-func (lw *logWriter) Close() error {
-	lw.close.Do(func() { close(lw.done) })
-	lw.wg.Wait()
-	lw.mu.Lock()
-	defer lw.mu.Unlock()
-	return lw.w.Flush()
 }

@@ -204,14 +204,10 @@ func (s *Stub) serveLogged(w http.ResponseWriter, r *http.Request, next http.Han
 			// The line's time is when the request arrived, as in access
 			// logs; the duration needs only the monotonic clock.
 			d := s.since(start)
-			if s.reqLog != nil {
-				_ = s.reqLog.HandleRequest(r.Context(), start, r.Method, r.URL.Path, lw.status, d, id)
-			} else {
-				// The record goes to the handler directly: Logger.LogAttrs
-				// would also capture the caller's PC, which the line never
-				// shows.
-				_ = h.Handle(r.Context(), RequestRecord(start, r.Method, r.URL.Path, lw.status, d, id))
-			}
+			// The record goes to the handler directly: Logger.LogAttrs
+			// would also capture the caller's PC, which the line never
+			// shows.
+			_ = h.Handle(r.Context(), requestRecord(start, r.Method, r.URL.Path, lw.status, d, id))
 		}
 		if lw.ex.api && s.journal != nil {
 			s.journal.Record(journal.Entry{
@@ -236,21 +232,10 @@ func (s *Stub) serveLogged(w http.ResponseWriter, r *http.Request, next http.Han
 	next.ServeHTTP(lw, r)
 }
 
-// RequestLogHandler is an optional interface of a Config.Logger's handler
-// for the one line the stub logs per request. When the handler implements
-// it, the stub calls HandleRequest instead of building a slog.Record, which
-// lets a handler write the line without slog's general machinery. It must
-// write what Handle writes for RequestRecord(t, method, path, status, d,
-// requestID).
-type RequestLogHandler interface {
-	slog.Handler
-	HandleRequest(ctx context.Context, t time.Time, method, path string, status int, d time.Duration, requestID string) error
-}
-
-// RequestRecord is the record of one request's log line: message "request"
+// requestRecord is the record of one request's log line: message "request"
 // at level INFO with the attributes method, path, status, duration and
 // request_id, in that order.
-func RequestRecord(t time.Time, method, path string, status int, d time.Duration, requestID string) slog.Record {
+func requestRecord(t time.Time, method, path string, status int, d time.Duration, requestID string) slog.Record {
 	rec := slog.NewRecord(t, slog.LevelInfo, "request", 0)
 	rec.AddAttrs(
 		slog.String("method", method),

@@ -123,7 +123,6 @@ type Config struct {
 type Stub struct {
 	cfg       Config
 	log       *slog.Logger
-	reqLog    RequestLogHandler // s.log's handler, when it implements it
 	auth      *auth.Authenticator
 	validator *validate.Validator                      // routes and validates Torq's API
 	list      *validate.Operation                      // ListIntegrations, whose bodies are precomputed
@@ -208,7 +207,6 @@ func NewHandler(cfg Config) (*Stub, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	s.reqLog, _ = s.log.Handler().(RequestLogHandler)
 	s.journal = journal.New(cfg.JournalSize)
 	if cfg.RateLimit > 0 {
 		s.limiters = newLimiterSet(cfg.RateLimit)
