@@ -261,4 +261,3 @@ type response interface {
 	StatusCode() int
 	GetBody() []byte
 }
-
