@@ -146,7 +146,7 @@ func newCredentials(w Workspace) (*credentials, error) {
 		denied bool
 	}{{"token", w.Tokens, false}, {"denied token", w.DeniedTokens, true}} {
 		for i, t := range list.tokens {
-			if !isToken68(t) {
+			if !IsToken68(t) {
 				return nil, fmt.Errorf("auth: %s #%d is not a valid bearer token (want 1-%d characters of A-Z a-z 0-9 - . _ ~ + / and trailing =)", list.what, i+1, maxTokenLen)
 			}
 			d := sha256.Sum256([]byte(t))
@@ -242,9 +242,10 @@ func New(cfg Config) (*Authenticator, error) {
 	return a, nil
 }
 
-// isToken68 reports whether s is an RFC 6750 b64token:
+// IsToken68 reports whether s is an RFC 6750 b64token, the one rule of
+// what a bearer token may be (the workspace store holds tokens to it too):
 // 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
-func isToken68(s string) bool {
+func IsToken68(s string) bool {
 	if s == "" || len(s) > maxTokenLen {
 		return false
 	}
@@ -288,7 +289,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 		return Principal{}, unauthenticated("", "")
 	}
 	token := strings.TrimLeft(rest, " ")
-	if !isToken68(token) {
+	if !IsToken68(token) {
 		return Principal{}, unauthenticated("invalid_request", "The Authorization header must be Bearer followed by exactly one token.")
 	}
 	if ws, denied, ok := a.creds.WorkspaceForToken(token); ok {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -19,18 +18,6 @@ func authAs(t *testing.T, a *auth.Authenticator, token string) (auth.Principal, 
 	return a.Authenticate(r)
 }
 
-func issue(t *testing.T, a *auth.Authenticator, id, secret string) (string, int) {
-	t.Helper()
-	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret}}
-	r := httptest.NewRequest(http.MethodPost, "/v1/auth/token", strings.NewReader(form.Encode()))
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	w := httptest.NewRecorder()
-	a.ServeToken(w, r)
-	body := w.Body.String()
-	_, tok, _ := strings.Cut(body, `"access_token":"`)
-	tok, _, _ = strings.Cut(tok, `"`)
-	return tok, w.Code
-}
 
 func TestExpiredIsTyped(t *testing.T) {
 	c := &clock{now: t0}

@@ -1,12 +1,13 @@
 package workspace
 
 import (
+	"github.com/torqapi/integrations/internal/auth"
+
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
-	"strings"
 
 	"github.com/torqapi/integrations/internal/fixtures"
 )
@@ -55,14 +56,14 @@ func newCreds(spec *Spec) (creds, []fixtures.Problem) {
 		problems = append(problems, fixtures.Problem{Index: -1, Field: field, Reason: reason})
 	}
 	for i, t := range spec.Tokens {
-		if !isToken68(t) {
+		if !auth.IsToken68(t) {
 			bad(fmt.Sprintf("tokens[%d]", i), tokenRule)
 			continue
 		}
 		c.tokens = append(c.tokens, sha256.Sum256([]byte(t)))
 	}
 	for i, t := range spec.DeniedTokens {
-		if !isToken68(t) {
+		if !auth.IsToken68(t) {
 			bad(fmt.Sprintf("denied_tokens[%d]", i), tokenRule)
 			continue
 		}
@@ -89,27 +90,6 @@ func newCreds(spec *Spec) (creds, []fixtures.Problem) {
 }
 
 const tokenRule = "is not a valid bearer token (want 1-4096 characters of A-Z a-z 0-9 - . _ ~ + / and trailing =)"
-
-// isToken68 reports whether s is an RFC 6750 b64token (as internal/auth).
-func isToken68(s string) bool {
-	if s == "" || len(s) > maxTokenLen {
-		return false
-	}
-	end := strings.TrimRight(s, "=")
-	if end == "" {
-		return false
-	}
-	for i := 0; i < len(end); i++ {
-		c := end[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case c == '-', c == '.', c == '_', c == '~', c == '+', c == '/':
-		default:
-			return false
-		}
-	}
-	return true
-}
 
 // printable reports whether s is 1-maxClientLen ASCII characters from low
 // to '~' (RFC 6749 appendix A: VSCHAR, and no space in a client id).
