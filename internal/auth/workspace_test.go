@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/torqapi/integrations/internal/auth"
@@ -17,7 +16,6 @@ func authAs(t *testing.T, a *auth.Authenticator, token string) (auth.Principal, 
 	r.Header.Set("Authorization", "Bearer "+token)
 	return a.Authenticate(r)
 }
-
 
 func TestExpiredIsTyped(t *testing.T) {
 	c := &clock{now: t0}

@@ -12,8 +12,6 @@ import (
 	"github.com/torqapi/integrations/internal/fixtures"
 )
 
-// maxTokenLen bounds a static token, as internal/auth bounds bearer tokens.
-const maxTokenLen = 4096
 
 // maxClientLen bounds a client id and a client secret.
 const maxClientLen = 256
