@@ -12,7 +12,6 @@ import (
 	"github.com/torqapi/integrations/internal/fixtures"
 )
 
-
 // maxClientLen bounds a client id and a client secret.
 const maxClientLen = 256
 
