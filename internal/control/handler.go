@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -59,6 +60,24 @@ func Load() (*openapi3.T, error) {
 	return doc, nil
 }
 
+// sharedRouter parses the contract and builds its router once per process:
+// both are immutable once built, and every stub (api/apitest makes one per
+// test) shares them instead of parsing control.yaml again.
+var sharedRouter = sync.OnceValues(func() (routers.Router, error) {
+	doc, err := Load()
+	if err != nil {
+		return nil, err
+	}
+	// The servers' URL names where the stub usually runs; routing is by
+	// path alone, on whatever address the stub listens.
+	doc.Servers = nil
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		return nil, fmt.Errorf("control: build router: %w", err)
+	}
+	return router, nil
+})
+
 // NewHandler returns the control API over backend: every route of
 // control.yaml under Prefix, each request routed and validated against the
 // contract before the backend sees it. An unknown path is 404 NOT_FOUND, a
@@ -75,16 +94,9 @@ func NewHandler(backend Backend, opts Options) (http.Handler, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	doc, err := Load()
+	router, err := sharedRouter()
 	if err != nil {
 		return nil, err
-	}
-	// The servers' URL names where the stub usually runs; routing is by
-	// path alone, on whatever address the stub listens.
-	doc.Servers = nil
-	router, err := gorillamux.NewRouter(doc)
-	if err != nil {
-		return nil, fmt.Errorf("control: build router: %w", err)
 	}
 	h := &handler{
 		router: router,
