@@ -2,6 +2,7 @@ package stub
 
 import (
 	"encoding/json"
+	"github.com/torqapi/integrations/internal/bench/benchdata"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -252,5 +253,21 @@ func TestControlAccess(t *testing.T) {
 	}
 	if w := ctl(t, sep.ControlHandler(), "GET", "/__stub/workspaces", ""); w.Code != 200 {
 		t.Errorf("separate control handler: %d", w.Code)
+	}
+}
+
+// TestControlLargeBody: a workspace's data may be far larger than the
+// token endpoint's 64 KiB bound; the control API bounds its own bodies.
+func TestControlLargeBody(t *testing.T) {
+	s := newStub(t, Config{})
+	raw, err := json.Marshal(benchdata.Integrations(500))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(raw) <= MaxBodyBytes {
+		t.Fatalf("the body is only %d bytes", len(raw))
+	}
+	if w := ctl(t, s, "PUT", "/__stub/workspaces/default/integrations", `{"integrations":`+string(raw)+`}`); w.Code != 200 || !strings.Contains(w.Body.String(), `"integrations":500`) {
+		t.Fatalf("replace 500: %d %.300s", w.Code, w.Body)
 	}
 }

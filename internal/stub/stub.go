@@ -36,6 +36,7 @@ import (
 	mrand "math/rand/v2"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,6 +44,7 @@ import (
 	"github.com/torqapi/integrations/generated"
 	"github.com/torqapi/integrations/internal/auth"
 	"github.com/torqapi/integrations/internal/contract"
+	"github.com/torqapi/integrations/internal/control"
 	"github.com/torqapi/integrations/internal/fixtures"
 	"github.com/torqapi/integrations/internal/journal"
 	"github.com/torqapi/integrations/internal/script"
@@ -163,8 +165,8 @@ var sharedValidator = sync.OnceValues(func() (*validate.Validator, error) {
 	return validate.New(doc)
 })
 
-// MaxBodyBytes bounds every request body the stub reads (only the token
-// endpoint reads one).
+// MaxBodyBytes bounds every request body the stub reads outside the
+// control API (only the token endpoint reads one).
 const MaxBodyBytes = 64 << 10
 
 // NewHandler validates cfg, loads and validates the data, and returns the
@@ -390,7 +392,9 @@ func (s *Stub) Len() int {
 
 // ServeHTTP serves every route of the stub.
 func (s *Stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Body != nil && r.Body != http.NoBody {
+	// The control API bounds its own bodies (a workspace's data can be
+	// megabytes); every other body is at most MaxBodyBytes.
+	if r.Body != nil && r.Body != http.NoBody && !strings.HasPrefix(r.URL.Path, control.Prefix) {
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 	}
 	s.serveLogged(w, r, s.handler)
