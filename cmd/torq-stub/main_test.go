@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"github.com/torqapi/integrations/internal/testutil"
 	"io"
 	"net/http"
 	"os"
@@ -13,7 +14,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -128,22 +128,8 @@ func TestVersionAndHelp(t *testing.T) {
 }
 
 // syncBuffer collects what the server prints while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
+// syncBuffer is the tests' concurrent-safe log buffer.
+type syncBuffer = testutil.Buffer
 
 var urlRE = regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)/public`)
 

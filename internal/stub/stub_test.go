@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/torqapi/integrations/internal/testutil"
 	"io"
 	"log/slog"
 	"net"
@@ -181,22 +182,8 @@ func TestRequestID(t *testing.T) {
 }
 
 // syncBuffer is a log sink safe for the concurrent writes of a server.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
+// syncBuffer is the tests' concurrent-safe log buffer.
+type syncBuffer = testutil.Buffer
 
 func TestRequestLog(t *testing.T) {
 	var logs syncBuffer

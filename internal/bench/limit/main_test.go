@@ -57,13 +57,13 @@ func TestHandlerBadHeader(t *testing.T) {
 	}
 }
 
-// syncBuffer hands each write from run's goroutine to the test through a
+// lineChan hands each write from run's goroutine to the test through a
 // channel.
-type syncBuffer struct {
+type lineChan struct {
 	ch chan string
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) { s.ch <- string(p); return len(p), nil }
+func (s *lineChan) Write(p []byte) (int, error) { s.ch <- string(p); return len(p), nil }
 
 func TestRun(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "body.json")
@@ -71,7 +71,7 @@ func TestRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &syncBuffer{ch: make(chan string, 1)}
+	out := &lineChan{ch: make(chan string, 1)}
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"--body", file, "--header", "Content-Type: application/json"}, out) }()
 	var line string
