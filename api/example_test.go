@@ -4,21 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/torqapi/integrations/api"
 	"github.com/torqapi/integrations/api/apitest"
+	"github.com/torqapi/integrations/internal/testutil"
 )
 
 // exampleStub starts the project's stub of Torq's API in-process, so the
 // examples run without a network; with Torq itself, leave out WithBaseURL
 // and WithTokenURL (or use WithRegion).
 func exampleStub(opts ...apitest.Option) (srv *apitest.Server, stop func()) {
-	t := &exampleT{}
-	return apitest.NewServer(t, opts...), t.done
+	t := &testutil.TB{}
+	return apitest.NewServer(t, opts...), t.Done
 }
 
 // exampleWorkspace is the data the ListIntegrations example is served.
@@ -112,20 +112,4 @@ func ExampleError() {
 	// 401 UNAUTHENTICATED true
 	// true
 	// torq: 401 UNAUTHENTICATED: Invalid bearer token. If you receive this message more than once try creating a new Client ID/Client Secret or generating a new bearer token.
-}
-
-// exampleT stands in for the *testing.T that apitest.NewServer takes in a
-// test.
-type exampleT struct {
-	testing.TB
-	cleanups []func()
-}
-
-func (t *exampleT) Helper()                           {}
-func (t *exampleT) Cleanup(f func())                  { t.cleanups = append(t.cleanups, f) }
-func (t *exampleT) Fatalf(format string, args ...any) { panic(fmt.Sprintf(format, args...)) }
-func (t *exampleT) done() {
-	for i := len(t.cleanups) - 1; i >= 0; i-- {
-		t.cleanups[i]()
-	}
 }

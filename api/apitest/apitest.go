@@ -22,6 +22,7 @@ package apitest
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -35,7 +36,6 @@ import (
 	"github.com/torqapi/integrations/api/apitest/stubctl"
 	"github.com/torqapi/integrations/generated"
 	"github.com/torqapi/integrations/internal/auth"
-	"github.com/torqapi/integrations/internal/fixtures"
 	"github.com/torqapi/integrations/internal/stub"
 )
 
@@ -78,71 +78,71 @@ type settings struct {
 	cfg stub.Config
 }
 
-// Option configures a Server; the options mirror cmd/torq-stub's flags.
-type Option func(t testing.TB, s *settings)
+// Option configures a Server; the options mirror cmd/torq-stub's flags. An
+// option's error fails the test in NewServer.
+type Option func(s *settings) error
 
 // WithIntegrations serves exactly these integrations (none when called
 // without arguments) instead of the default workspace. They are checked
 // against the contract; a bad one fails the test.
 func WithIntegrations(items ...api.Integration) Option {
-	return func(t testing.TB, s *settings) {
-		t.Helper()
+	return func(s *settings) error {
 		served, err := toGenerated(items)
 		if err != nil {
-			t.Fatalf("apitest.WithIntegrations: %v", err)
+			return fmt.Errorf("apitest.WithIntegrations: %w", err)
 		}
-		if err := fixtures.Validate(served); err != nil {
-			t.Fatalf("apitest.WithIntegrations: %v", err)
-		}
+		// The stub judges them against the contract, as it judges a
+		// fixture file; a bad one fails NewServer.
 		s.cfg.Integrations = served
+		return nil
 	}
 }
 
 // WithFixturesFile serves the integrations of a JSON or YAML file
 // ({"integrations": [...]}); a bad file fails the test.
 func WithFixturesFile(path string) Option {
-	return func(_ testing.TB, s *settings) { s.cfg.FixturesFile = path }
+	return func(s *settings) error { s.cfg.FixturesFile = path; return nil }
 }
 
 // WithLatency delays every authenticated API request by a uniformly random
 // duration in [min, max].
 func WithLatency(minDelay, maxDelay time.Duration) Option {
-	return func(_ testing.TB, s *settings) { s.cfg.LatencyMin, s.cfg.LatencyMax = minDelay, maxDelay }
+	return func(s *settings) error { s.cfg.LatencyMin, s.cfg.LatencyMax = minDelay, maxDelay; return nil }
 }
 
 // WithErrorRate answers this share (0 to 1) of API requests with 503
 // UNAVAILABLE.
 func WithErrorRate(rate float64) Option {
-	return func(_ testing.TB, s *settings) { s.cfg.ErrorRate = rate }
+	return func(s *settings) error { s.cfg.ErrorRate = rate; return nil }
 }
 
 // WithRateLimit allows perSecond API requests per second per caller and
 // answers the rest 429 RESOURCE_EXHAUSTED with Retry-After and RetryInfo.
 func WithRateLimit(perSecond float64) Option {
-	return func(_ testing.TB, s *settings) { s.cfg.RateLimit = perSecond }
+	return func(s *settings) error { s.cfg.RateLimit = perSecond; return nil }
 }
 
 // WithTokenTTL sets the lifetime of the tokens the token endpoint issues
 // (one hour by default; at least one second).
 func WithTokenTTL(ttl time.Duration) Option {
-	return func(_ testing.TB, s *settings) { s.cfg.Auth.TokenTTL = ttl }
+	return func(s *settings) error { s.cfg.Auth.TokenTTL = ttl; return nil }
 }
 
 // WithClientID sets the Client ID the token endpoint accepts.
 func WithClientID(id string) Option {
-	return func(_ testing.TB, s *settings) { s.cfg.Auth.ClientID = id }
+	return func(s *settings) error { s.cfg.Auth.ClientID = id; return nil }
 }
 
 // WithClientSecret sets the Client Secret the token endpoint accepts, for
 // example one with the characters `+ / = $` that need escaping.
 func WithClientSecret(secret string) Option {
-	return func(_ testing.TB, s *settings) { s.cfg.Auth.ClientSecret = secret }
+	return func(s *settings) error { s.cfg.Auth.ClientSecret = secret; return nil }
 }
 
 // WithClock sets the clock the server judges token expiry by, so that a
 // test can expire tokens without waiting.
 func WithClock(now func() time.Time) Option {
-	return func(_ testing.TB, s *settings) { s.cfg.Auth.Now = now }
+	return func(s *settings) error { s.cfg.Auth.Now = now; return nil }
 }
 
 // toGenerated converts the client's integrations into the stub's: through
@@ -169,7 +169,9 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	var s settings
 	for _, o := range opts {
-		o(t, &s)
+		if err := o(&s); err != nil {
+			t.Fatalf("apitest.NewServer: %v", err)
+		}
 	}
 	h, err := stub.NewHandler(s.cfg)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/torqapi/integrations/api"
 	"github.com/torqapi/integrations/api/apitest"
+	"github.com/torqapi/integrations/internal/testutil"
 )
 
 func TestServerDefaults(t *testing.T) {
@@ -60,16 +61,6 @@ func TestFixturesFile(t *testing.T) {
 	}
 }
 
-// fatalTB records Fatalf instead of ending the test.
-type fatalTB struct {
-	testing.TB
-	msg string
-}
-
-func (f *fatalTB) Helper()                        {}
-func (f *fatalTB) Cleanup(func())                 {}
-func (f *fatalTB) Fatalf(format string, _ ...any) { f.msg = format; panic(f) }
-
 func TestBadConfigurationFailsTheTest(t *testing.T) {
 	t.Parallel()
 	tests := map[string][]apitest.Option{
@@ -81,16 +72,10 @@ func TestBadConfigurationFailsTheTest(t *testing.T) {
 	for name, opts := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			tb := &fatalTB{}
-			func() {
-				defer func() {
-					if r := recover(); r != nil && r != any(tb) {
-						panic(r)
-					}
-				}()
-				apitest.NewServer(tb, opts...)
-			}()
-			if tb.msg == "" {
+			tb := &testutil.TB{}
+			defer tb.Done()
+			tb.Run(func() { apitest.NewServer(tb, opts...) })
+			if len(tb.Errors()) == 0 {
 				t.Fatal("NewServer did not fail the test")
 			}
 		})

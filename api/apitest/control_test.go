@@ -2,7 +2,6 @@ package apitest_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/torqapi/integrations/api"
 	"github.com/torqapi/integrations/api/apitest"
+	"github.com/torqapi/integrations/internal/testutil"
 )
 
 var hook = api.Integration{
@@ -102,33 +102,13 @@ func TestStepsRefused(t *testing.T) {
 		"no steps":    {apitest.Repeat()},
 		"not a step":  {503},
 	} {
-		ft := &fakeT{TB: t}
-		func() {
-			defer func() { _ = recover() }()
-			ws.Script(ft, items...)
-		}()
-		if len(ft.errs) == 0 {
+		ft := &testutil.TB{TB: t}
+		ft.Run(func() { ws.Script(ft, items...) })
+		ft.Done()
+		if len(ft.Errors()) == 0 {
 			t.Errorf("%s: script accepted, want the test failed", name)
 		}
 	}
-}
-
-// fakeT records failures instead of failing; Fatalf stops the goroutine
-// (by panic, recovered by the caller).
-type fakeT struct {
-	testing.TB
-	errs     []string
-	cleanups []func()
-}
-
-func (t *fakeT) Helper()          {}
-func (t *fakeT) Cleanup(f func()) { t.cleanups = append(t.cleanups, f) }
-func (t *fakeT) Errorf(format string, args ...any) {
-	t.errs = append(t.errs, fmt.Sprintf(format, args...))
-}
-func (t *fakeT) Fatalf(format string, args ...any) {
-	t.Errorf(format, args...)
-	panic("fatal")
 }
 
 func TestRequireClean(t *testing.T) {
@@ -145,7 +125,7 @@ func TestRequireClean(t *testing.T) {
 			t.Parallel()
 			srv := apitest.NewServer(t)
 			ws := srv.Workspace(t)
-			ft := &fakeT{TB: t}
+			ft := &testutil.TB{TB: t}
 			srv.RequireClean(ft)
 			req, _ := http.NewRequest(http.MethodGet, srv.URL+"/v1alpha/integrations?"+tc.query, nil)
 			req.Header.Set("Authorization", "Bearer "+ws.Token)
@@ -154,11 +134,9 @@ func TestRequireClean(t *testing.T) {
 				t.Fatal(err)
 			}
 			_ = resp.Body.Close()
-			for _, f := range ft.cleanups {
-				f()
-			}
-			if got := len(ft.errs) > 0; got != tc.fails {
-				t.Errorf("RequireClean failed the test: %v (%q), want %v", got, ft.errs, tc.fails)
+			ft.Done()
+			if got := len(ft.Errors()) > 0; got != tc.fails {
+				t.Errorf("RequireClean failed the test: %v (%q), want %v", got, ft.Errors(), tc.fails)
 			}
 		})
 	}

@@ -3,34 +3,19 @@ package apitest_test
 import (
 	"context"
 	"fmt"
-	"testing"
+	"os"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/torqapi/integrations/api"
 	"github.com/torqapi/integrations/api/apitest"
+	"github.com/torqapi/integrations/internal/testutil"
 )
 
-// exampleT stands in for the *testing.T a test passes to NewServer.
-type exampleT struct {
-	testing.TB
-	cleanups []func()
-}
-
-func (t *exampleT) Helper()                           {}
-func (t *exampleT) Cleanup(f func())                  { t.cleanups = append(t.cleanups, f) }
-func (t *exampleT) Fatalf(format string, args ...any) { panic(fmt.Sprintf(format, args...)) }
-func (t *exampleT) Errorf(format string, args ...any) { fmt.Printf(format+"\n", args...) }
-func (t *exampleT) done() {
-	for i := len(t.cleanups) - 1; i >= 0; i-- {
-		t.cleanups[i]()
-	}
-}
-
 func ExampleNewServer() {
-	t := &exampleT{} // in a test: its *testing.T
-	defer t.done()
+	t := &testutil.TB{Out: os.Stdout} // in a test: its *testing.T
+	defer t.Done()
 
 	hook := api.Integration{
 		ID:          uuid.MustParse("d7639fb8-8037-4ce2-80e9-c50bc3345c5a"),
@@ -60,8 +45,8 @@ func ExampleNewServer() {
 }
 
 func ExampleWorkspace_Script() {
-	t := &exampleT{} // in a test: its *testing.T
-	defer t.done()
+	t := &testutil.TB{Out: os.Stdout} // in a test: its *testing.T
+	defer t.Done()
 
 	srv := apitest.NewServer(t)
 	srv.RequireClean(t) // at the end: no contract violation or warning in the journal

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"github.com/torqapi/integrations/internal/testutil"
 	"io"
 	"net/http"
 	"os"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/torqapi/integrations/internal/auth"
+	"github.com/torqapi/integrations/internal/testutil"
 	"github.com/torqapi/integrations/internal/version"
 )
 

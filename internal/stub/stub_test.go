@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/torqapi/integrations/internal/testutil"
 	"io"
 	"log/slog"
 	"net"
@@ -23,6 +22,7 @@ import (
 	"github.com/torqapi/integrations/generated"
 	"github.com/torqapi/integrations/internal/auth"
 	"github.com/torqapi/integrations/internal/rpcstatus"
+	"github.com/torqapi/integrations/internal/testutil"
 )
 
 // TestStack runs table cases through the whole handler stack: routing,
