@@ -7,6 +7,7 @@ import (
 	"time"
 
 	gencontrol "github.com/torqapi/integrations/generated/control"
+	"github.com/torqapi/integrations/internal/script"
 )
 
 // Script is a validated script, as ParseScript returns it: which requests
@@ -43,20 +44,16 @@ const (
 	StepPass
 )
 
-// Fault is a connection fault a step can inject.
-type Fault string
+// Fault is a connection fault a step can inject: internal/script's, which
+// runs the steps.
+type Fault = script.Fault
 
 // The connection faults.
 const (
-	// FaultReset resets the connection instead of answering.
-	FaultReset Fault = "reset"
-	// FaultTruncate sends the answer's headers and part of its body, then
-	// closes the connection.
-	FaultTruncate Fault = "truncate"
-	// FaultDribble sends the answer a few bytes at a time.
-	FaultDribble Fault = "dribble"
-	// FaultStall sends nothing until the client gives up.
-	FaultStall Fault = "stall"
+	FaultReset    = script.FaultReset
+	FaultTruncate = script.FaultTruncate
+	FaultDribble  = script.FaultDribble
+	FaultStall    = script.FaultStall
 )
 
 // Step is one parsed step. Only the fields of its Kind are set.
@@ -80,17 +77,17 @@ type Step struct {
 
 // Statuses are the HTTP statuses a step may answer with: the code table the
 // stub supports, and 302, Torq's answer to an expired token.
-var Statuses = []int{302, 400, 401, 403, 404, 409, 429, 499, 500, 501, 502, 503, 504}
+var Statuses = script.Statuses
 
 // Bounds of a script, as the contract states them.
 const (
 	// MaxDuration bounds a delay or a retry_after: a test that needs the
 	// client to wait longer wants a stall fault.
-	MaxDuration = 10 * time.Minute
+	MaxDuration = script.MaxDelay
 	// MaxSteps bounds the steps of one script.
-	MaxSteps = 1000
+	MaxSteps = script.MaxSteps
 	// MaxMessageLen bounds a step's message, in bytes.
-	MaxMessageLen = 1024
+	MaxMessageLen = script.MaxMessage
 	// MaxTokenLen bounds a script's token, in bytes.
 	MaxTokenLen = 4096
 	// MaxQueryParams bounds the parameters a script matches.

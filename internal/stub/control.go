@@ -223,7 +223,7 @@ func fromControl(st control.Step) script.Step {
 			out.Body = "html"
 		}
 	case control.StepFault:
-		out.Fault = script.Fault(st.Fault)
+		out.Fault = st.Fault
 	case control.StepPass:
 		out.Pass = true
 	}
@@ -236,7 +236,7 @@ func toControl(st script.Step) control.Step {
 	case st.Status != 0:
 		out.Kind, out.Status, out.Message, out.RetryAfter, out.HTMLBody = control.StepStatus, st.Status, st.Message, st.RetryAfter, st.Body == "html"
 	case st.Fault != "":
-		out.Kind, out.Fault = control.StepFault, control.Fault(st.Fault)
+		out.Kind, out.Fault = control.StepFault, st.Fault
 	case st.Pass:
 		out.Kind = control.StepPass
 	default:
