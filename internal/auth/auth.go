@@ -119,9 +119,11 @@ type Client struct {
 // change together. Tokens and secrets are compared by digest; a Credentials
 // never keeps them.
 type Credentials interface {
-	// WorkspaceForToken says which workspace a static token acts for, and
-	// whether it is denied (authenticates, every call answers 403).
-	WorkspaceForToken(token string) (id string, denied, ok bool)
+	// WorkspaceForToken says which workspace the static token whose
+	// SHA-256 is digest acts for, and whether it is denied (authenticates,
+	// every call answers 403). The Authenticator hashes each token once
+	// and never hands the token itself on.
+	WorkspaceForToken(digest TokenDigest) (id string, denied, ok bool)
 	// ClientWorkspace checks an OAuth2 client's secret and says which
 	// workspace the client belongs to.
 	ClientWorkspace(clientID, secret string) (id string, ok bool)
@@ -129,6 +131,10 @@ type Credentials interface {
 	// a token the endpoint issued to it.
 	WorkspaceForClient(clientID string) (id string, ok bool)
 }
+
+// TokenDigest is the SHA-256 of a bearer token: static tokens are held and
+// looked up by it.
+type TokenDigest = [sha256.Size]byte
 
 // credentials are Config's own credentials, one workspace's, for an
 // Authenticator without Config.Credentials.
@@ -163,8 +169,8 @@ func newCredentials(w Workspace) (*credentials, error) {
 // WorkspaceForToken looks the token up by its SHA-256: the time taken
 // depends on the digest alone, which says nothing usable about valid
 // tokens.
-func (c *credentials) WorkspaceForToken(token string) (string, bool, bool) {
-	denied, ok := c.tokens[sha256.Sum256([]byte(token))]
+func (c *credentials) WorkspaceForToken(digest TokenDigest) (string, bool, bool) {
+	denied, ok := c.tokens[digest]
 	return c.workspace, denied, ok
 }
 
@@ -292,8 +298,8 @@ func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 	if !IsToken68(token) {
 		return Principal{}, unauthenticated("invalid_request", "The Authorization header must be Bearer followed by exactly one token.")
 	}
-	if ws, denied, ok := a.creds.WorkspaceForToken(token); ok {
-		d := sha256.Sum256([]byte(token))
+	d := sha256.Sum256([]byte(token))
+	if ws, denied, ok := a.creds.WorkspaceForToken(d); ok {
 		p := Principal{ID: "token#" + hex.EncodeToString(d[:4]), Workspace: ws}
 		if denied {
 			return p, PermissionDenied()

@@ -1,6 +1,8 @@
 package auth_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -418,5 +420,40 @@ func TestServeToken(t *testing.T) {
 				t.Errorf("issued token: principal %q, err %v", p.ID, err)
 			}
 		})
+	}
+}
+
+// digestCreds is a Credentials that knows one token digest and records
+// every digest it is asked about.
+type digestCreds struct {
+	known auth.TokenDigest
+	asked []auth.TokenDigest
+}
+
+func (c *digestCreds) WorkspaceForToken(d auth.TokenDigest) (string, bool, bool) {
+	c.asked = append(c.asked, d)
+	return "ws-a", false, d == c.known
+}
+func (c *digestCreds) ClientWorkspace(string, string) (string, bool) { return "", false }
+func (c *digestCreds) WorkspaceForClient(string) (string, bool)      { return "", false }
+
+// TestAuthenticateHashesOnce: the credentials are asked once per request,
+// by the token's SHA-256 (never the token), and the principal's id is
+// that digest's prefix.
+func TestAuthenticateHashesOnce(t *testing.T) {
+	const token = "tok-of-a"
+	creds := &digestCreds{known: sha256.Sum256([]byte(token))}
+	a := newAuth(t, auth.Config{Credentials: creds}, nil)
+	r := httptest.NewRequest(http.MethodGet, "/v1alpha/integrations", nil)
+	r.Header.Set("Authorization", "Bearer "+token)
+	p, err := a.Authenticate(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(creds.asked) != 1 || creds.asked[0] != creds.known {
+		t.Fatalf("credentials asked %d times (%x), want once by the token's digest", len(creds.asked), creds.asked)
+	}
+	if want := "token#" + hex.EncodeToString(creds.known[:4]); p.ID != want || p.Workspace != "ws-a" {
+		t.Fatalf("principal %+v, want id %s in ws-a", p, want)
 	}
 }

@@ -362,8 +362,8 @@ func (s *Stub) loadSpecs(reload bool) ([]workspace.Spec, error) {
 // so a workspace's credentials and data change together.
 type storeCredentials struct{ s *Stub }
 
-func (c storeCredentials) WorkspaceForToken(token string) (string, bool, bool) {
-	return c.s.store.Load().WorkspaceForToken(token)
+func (c storeCredentials) WorkspaceForToken(digest auth.TokenDigest) (string, bool, bool) {
+	return c.s.store.Load().WorkspaceForDigest(digest)
 }
 
 func (c storeCredentials) ClientWorkspace(id, secret string) (string, bool) {

@@ -308,7 +308,12 @@ func (s *Store) Reset() {
 // taken depends on the digest only, which says nothing usable about the
 // token, and the lookup does not grow with the number of workspaces.
 func (s *Store) WorkspaceForToken(token string) (id string, denied bool, ok bool) {
-	d := sha256Sum(token)
+	return s.WorkspaceForDigest(sha256Sum(token))
+}
+
+// WorkspaceForDigest is WorkspaceForToken for a token already hashed
+// (SHA-256), as internal/auth hashes each bearer token once.
+func (s *Store) WorkspaceForDigest(d [sha256.Size]byte) (id string, denied bool, ok bool) {
 	e, found := s.cur.Load().tokens[d]
 	if !found || !sameDigest(e.digest, d) {
 		return "", false, false
