@@ -325,12 +325,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return nil
 	}
 	// The request log is written by log/slog's own handlers, a line per
-	// write.
+	// write, to a batchWriter: lines that pile up while one is being
+	// written go out in one system call (see batchWriter).
+	logOut := newBatchWriter(stderr)
+	defer logOut.Close()
 	newHandler := func(level slog.Level) slog.Handler {
 		if o.logFormat == "json" {
-			return slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level})
+			return slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level})
 		}
-		return slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})
+		return slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: level})
 	}
 	// The program's own messages (reload, shutdown) are always logged;
 	// --quiet silences the stub's request lines only.
