@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 )
 
@@ -150,17 +151,26 @@ func (sl *stallListener) Accept() (net.Conn, error) {
 // stallConn is a connection each of whose writes, in pieces of at most
 // writeChunk, must complete within stall; past it the write fails and
 // net/http closes the connection.
+//
+// Moving a deadline is cheap but not free (it re-arms a runtime timer and
+// may wake the network poller), and a small answer is two writes: so the
+// deadline is moved only once it is less than stall-stall/10 away. Each
+// piece then has between 0.9 and 1.0 stall to complete, and a connection
+// sets its deadline about once per stall/10 however many answers it
+// writes.
 type stallConn struct {
 	net.Conn
-	stall time.Duration
+	stall    time.Duration
+	deadline atomic.Int64 // the write deadline set, Unix nanoseconds; 0: none
 }
 
-// Write writes p in pieces of writeChunk, each with its own deadline.
+// Write writes p in pieces of writeChunk, each with at least 0.9 stall to
+// complete.
 func (c *stallConn) Write(p []byte) (int, error) {
 	n := 0
 	for {
 		end := min(len(p), n+writeChunk)
-		if err := c.Conn.SetWriteDeadline(time.Now().Add(c.stall)); err != nil {
+		if err := c.extend(); err != nil {
 			return n, err
 		}
 		m, err := c.Conn.Write(p[n:end])
@@ -169,6 +179,47 @@ func (c *stallConn) Write(p []byte) (int, error) {
 			return n, err
 		}
 	}
+}
+
+// SetWriteDeadline sets a write deadline other than the bound's. The zero
+// time, which net/http sets after every answer to clear a WriteTimeout
+// the stub does not use, leaves the bound's deadline in place: it only
+// ever holds writes, each of which extends it first, so an expired one on
+// an idle connection costs nothing, and not clearing it saves moving it
+// twice per request.
+func (c *stallConn) SetWriteDeadline(t time.Time) error {
+	if t.IsZero() {
+		return nil
+	}
+	if err := c.Conn.SetWriteDeadline(t); err != nil {
+		return err
+	}
+	c.deadline.Store(t.UnixNano())
+	return nil
+}
+
+// SetDeadline sets the read deadline and, as SetWriteDeadline does, the
+// write deadline.
+func (c *stallConn) SetDeadline(t time.Time) error {
+	if err := c.Conn.SetReadDeadline(t); err != nil {
+		return err
+	}
+	return c.SetWriteDeadline(t)
+}
+
+// extend moves the write deadline to stall from now when less than
+// 0.9 stall is left of it.
+func (c *stallConn) extend() error {
+	now := time.Now()
+	if time.Duration(c.deadline.Load()-now.UnixNano()) >= c.stall-c.stall/10 {
+		return nil
+	}
+	d := now.Add(c.stall)
+	if err := c.Conn.SetWriteDeadline(d); err != nil {
+		return err
+	}
+	c.deadline.Store(d.UnixNano())
+	return nil
 }
 
 // CloseWrite half-closes the connection when the one underneath can

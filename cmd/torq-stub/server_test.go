@@ -316,3 +316,72 @@ func TestHeaderLimit(t *testing.T) {
 		})
 	}
 }
+
+// deadlineConn counts SetWriteDeadline calls; writes succeed.
+type deadlineConn struct {
+	net.Conn
+	sets   int
+	writes int
+}
+
+func (c *deadlineConn) SetWriteDeadline(time.Time) error { c.sets++; return nil }
+func (c *deadlineConn) Write(p []byte) (int, error) {
+	c.writes++
+	return len(p), nil
+}
+
+// TestStallConnMovesItsDeadlineRarely: answers written in quick succession
+// share one write deadline (it is moved once less than 0.9 of the bound is
+// left), while a large answer is still written in writeChunk pieces and
+// a deadline running short is moved again.
+func TestStallConnMovesItsDeadlineRarely(t *testing.T) {
+	inner := &deadlineConn{}
+	c := &stallConn{Conn: inner, stall: time.Hour}
+	for range 100 {
+		if _, err := c.Write([]byte("HTTP/1.1 200 OK\r\n\r\n")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if inner.sets != 1 || inner.writes != 100 {
+		t.Fatalf("100 small writes: %d deadlines set, %d writes; want 1 and 100", inner.sets, inner.writes)
+	}
+	if _, err := c.Write(make([]byte, 3*writeChunk+1)); err != nil {
+		t.Fatal(err)
+	}
+	if inner.sets != 1 || inner.writes != 104 {
+		t.Fatalf("a 3 chunk write: %d deadlines set, %d writes; want 1 and 104", inner.sets, inner.writes)
+	}
+	// Half the bound left: the next write moves the deadline.
+	c.deadline.Store(time.Now().Add(30 * time.Minute).UnixNano())
+	if _, err := c.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if inner.sets != 2 {
+		t.Fatalf("with half the bound left: %d deadlines set, want 2", inner.sets)
+	}
+	if left := time.Until(time.Unix(0, c.deadline.Load())); left < 59*time.Minute {
+		t.Fatalf("deadline moved to %v from now, want about an hour", left)
+	}
+	// net/http clears the write deadline after each answer: the bound's
+	// stays, and the next answer does not move it again.
+	if err := c.SetWriteDeadline(time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if inner.sets != 2 {
+		t.Fatalf("after a cleared deadline: %d deadlines set, want 2", inner.sets)
+	}
+	// A deadline set by someone else is kept, and the bound takes over
+	// when it runs short.
+	if err := c.SetWriteDeadline(time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if inner.sets != 4 {
+		t.Fatalf("after a one-minute deadline: %d deadlines set, want 4", inner.sets)
+	}
+}
