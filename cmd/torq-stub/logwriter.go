@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"runtime"
 	"sync"
 )
 
@@ -67,6 +68,13 @@ func (w *batchWriter) loop() {
 	defer close(w.done)
 	var spare []byte
 	for range w.wake {
+		// Woken by a Write, this goroutine would run next, before the
+		// other goroutines ready to run (requests being served, each
+		// about to log a line) and so write lines one by one. Yielding
+		// once lets them run first: when the stub is busy the batch is
+		// all they logged meanwhile; when it is idle there is no one to
+		// yield to and the line goes out at once.
+		runtime.Gosched()
 		w.mu.Lock()
 		batch := w.pending
 		w.pending = spare[:0]
