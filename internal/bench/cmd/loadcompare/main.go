@@ -106,7 +106,7 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&cfg.loadCore, "load-core", 1, "core wrk is pinned to")
 	fs.StringVar(&cfg.path, "path", "/v1alpha/integrations", "request path, the same for every server (Prism serves the contract's paths without the /public server prefix)")
 	fs.StringVar(&cfg.token, "token", "torq-stub-token", "bearer token sent by wrk")
-	fs.IntVar(&cfg.benchCount, "benchcount", 5, "go test -count for the Go benchmarks, and the rounds of the per-test pair (one go test -count 1 each)")
+	fs.IntVar(&cfg.benchCount, "benchcount", 6, "go test -count for the Go benchmarks, and the rounds of the per-test pair (one go test -count 1 each)")
 	fs.StringVar(&cfg.benchTime, "benchtime", "1s", "go test -benchtime")
 	pkgs := fs.String("benchpkgs", "./internal/stub/,./api/,./internal/bench/benchdata/", "comma-separated packages whose benchmarks run (the per-test pair runs on its own, in -benchcount interleaved rounds)")
 	req := fs.String("require", "BenchmarkHandler,BenchmarkValidateResponse,BenchmarkDecodeList,BenchmarkValidateList,"+perTestStub+","+perTestBase, "comma-separated benchmarks that must be among the results")
