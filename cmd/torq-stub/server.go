@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync/atomic"
 	"time"
 )
@@ -31,7 +32,8 @@ type limits struct {
 	// discards) up to 256 KiB of it after the handler, to keep the
 	// connection, and that read must not wait forever. 0 => unbounded.
 	body time.Duration
-	// writeStall bounds each writeChunk of an answer: a client that reads
+	// writeStall is the time within which an answer's write must move
+	// writeChunk (or finish): a client that reads
 	// nothing for this long (a pipeliner that never reads) is cut off.
 	// Unlike http.Server's WriteTimeout it bounds progress, not the
 	// answer: --latency and a large list to a slow reader are unaffected
@@ -49,8 +51,10 @@ const netHTTPHeaderSlack = 4 << 10
 // maxHeaderBytes is the stub's limit on a request's line and headers.
 const maxHeaderBytes = 64 << 10
 
-// writeChunk is the unit of progress writeStall bounds: a write is cut
-// into pieces of at most this size, each with its own deadline.
+// writeChunk is the unit of progress writeStall bounds: a write that has
+// not moved this much by its deadline fails. The write is not cut into
+// pieces (a system call each): it is one write whose deadline moves on
+// as long as the client takes writeChunk per writeStall.
 const writeChunk = 64 << 10
 
 // defaultLimits are the bounds of the binary. The write bound is per 64
@@ -148,36 +152,41 @@ func (sl *stallListener) Accept() (net.Conn, error) {
 	return &stallConn{Conn: c, stall: sl.stall}, nil
 }
 
-// stallConn is a connection each of whose writes, in pieces of at most
-// writeChunk, must complete within stall; past it the write fails and
-// net/http closes the connection.
+// stallConn is a connection whose writes must make progress: writeChunk
+// bytes or more within each stall, or the write fails and net/http closes
+// the connection.
 //
 // Moving a deadline is cheap but not free (it re-arms a runtime timer and
 // may wake the network poller), and a small answer is two writes: so the
 // deadline is moved only once it is less than stall-stall/10 away. Each
-// piece then has between 0.9 and 1.0 stall to complete, and a connection
-// sets its deadline about once per stall/10 however many answers it
-// writes.
+// write then has between 0.9 and 1.0 stall to make its progress, and a
+// connection sets its deadline about once per stall/10 however many
+// answers it writes.
 type stallConn struct {
 	net.Conn
 	stall    time.Duration
 	deadline atomic.Int64 // the write deadline set, Unix nanoseconds; 0: none
 }
 
-// Write writes p in pieces of writeChunk, each with at least 0.9 stall to
-// complete.
+// Write writes p in one write whose deadline is moved on each time it
+// passes after writeChunk or more went out, so that a large answer to a
+// slow but steady reader completes, in as few system calls as the kernel
+// takes, while a reader that takes less than writeChunk per stall (one
+// that reads nothing, above all) is cut off.
 func (c *stallConn) Write(p []byte) (int, error) {
 	n := 0
 	for {
-		end := min(len(p), n+writeChunk)
 		if err := c.extend(); err != nil {
 			return n, err
 		}
-		m, err := c.Conn.Write(p[n:end])
+		m, err := c.Conn.Write(p[n:])
 		n += m
-		if err != nil || n == len(p) {
+		if err == nil || m < writeChunk || !errors.Is(err, os.ErrDeadlineExceeded) {
 			return n, err
 		}
+		// Progress within the bound: the deadline passed while the client
+		// was reading; a new one for the rest.
+		c.deadline.Store(0)
 	}
 }
 

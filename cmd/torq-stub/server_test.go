@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -317,17 +318,47 @@ func TestHeaderLimit(t *testing.T) {
 	}
 }
 
-// deadlineConn counts SetWriteDeadline calls; writes succeed.
+// deadlineConn counts SetWriteDeadline calls. Writes succeed, except that
+// each of timeouts, in turn, makes one write take that many bytes and then
+// fail with the deadline.
 type deadlineConn struct {
 	net.Conn
-	sets   int
-	writes int
+	sets     int
+	writes   int
+	timeouts []int
 }
 
 func (c *deadlineConn) SetWriteDeadline(time.Time) error { c.sets++; return nil }
 func (c *deadlineConn) Write(p []byte) (int, error) {
 	c.writes++
+	if len(c.timeouts) > 0 {
+		n := min(c.timeouts[0], len(p))
+		c.timeouts = c.timeouts[1:]
+		return n, os.ErrDeadlineExceeded
+	}
 	return len(p), nil
+}
+
+// TestStallConnBoundsProgress: a write whose deadline passes after
+// writeChunk or more went out goes on with a new deadline until done; one
+// that moved less than writeChunk by its deadline fails with what it wrote.
+func TestStallConnBoundsProgress(t *testing.T) {
+	inner := &deadlineConn{timeouts: []int{writeChunk, 3 * writeChunk}}
+	c := &stallConn{Conn: inner, stall: time.Hour}
+	p := make([]byte, 10*writeChunk)
+	n, err := c.Write(p)
+	if err != nil || n != len(p) {
+		t.Fatalf("steady reader: wrote %d, %v; want %d, nil", n, err, len(p))
+	}
+	if inner.writes != 3 || inner.sets != 3 {
+		t.Fatalf("steady reader: %d writes, %d deadlines; want 3 and 3 (a new deadline after each timeout)", inner.writes, inner.sets)
+	}
+	inner = &deadlineConn{timeouts: []int{2 * writeChunk, writeChunk - 1}}
+	c = &stallConn{Conn: inner, stall: time.Hour}
+	n, err = c.Write(p)
+	if !errors.Is(err, os.ErrDeadlineExceeded) || n != 3*writeChunk-1 {
+		t.Fatalf("stalling reader: wrote %d, %v; want %d and the deadline error", n, err, 3*writeChunk-1)
+	}
 }
 
 // TestStallConnMovesItsDeadlineRarely: answers written in quick succession
@@ -348,8 +379,8 @@ func TestStallConnMovesItsDeadlineRarely(t *testing.T) {
 	if _, err := c.Write(make([]byte, 3*writeChunk+1)); err != nil {
 		t.Fatal(err)
 	}
-	if inner.sets != 1 || inner.writes != 104 {
-		t.Fatalf("a 3 chunk write: %d deadlines set, %d writes; want 1 and 104", inner.sets, inner.writes)
+	if inner.sets != 1 || inner.writes != 101 {
+		t.Fatalf("a 3 chunk write: %d deadlines set, %d writes; want 1 and 101 (one write, not cut up)", inner.sets, inner.writes)
 	}
 	// Half the bound left: the next write moves the deadline.
 	c.deadline.Store(time.Now().Add(30 * time.Minute).UnixNano())
