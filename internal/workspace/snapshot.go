@@ -1,10 +1,13 @@
 package workspace
 
 import (
+	"bufio"
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/torqapi/integrations/generated"
+	"github.com/torqapi/integrations/internal/fixtures"
 	"github.com/torqapi/integrations/internal/validate"
 )
 
@@ -14,6 +17,15 @@ const (
 	listHead = `{"integrations":[`
 	listTail = "]}\n"
 )
+
+// maxMaterialised is the largest list body held as one []byte, written in
+// one Write: a test's workspace (the default one is 14 items, about 6 KB)
+// is far below. A larger body is a rope of the items' own bytes, written
+// through a buffer of ropeChunk bytes.
+const maxMaterialised = 64 << 10
+
+// ropeChunk is the size of the writes a rope's answer makes.
+const ropeChunk = 64 << 10
 
 // Snapshot is every 200 body of ListIntegrations one workspace can answer,
 // built once per change of its data and immutable after: the full list,
@@ -45,13 +57,40 @@ func (s *Snapshot) Len() int { return s.count }
 
 // listBody is one precomputed 200 answer of ListIntegrations, its own
 // strict response object so that the handler answers without encoding.
+// It is either materialised (body, at most maxMaterialised bytes) or a rope
+// (body nil): listHead, the encodings of the rope's items separated by
+// commas, and listTail, never held as one []byte.
 type listBody struct {
 	body          []byte
-	contentLength []string
+	rope          rope
+	contentLength []string // of the whole answer, either way
+}
+
+// rope is a list of items of one workspace, its own items then those shared
+// into it, without a copy of their bytes: it holds the slices of items the
+// workspace holds anyway.
+type rope struct {
+	own []fixtures.Item
+	in  []derived
+	// idx, when not nil, are the rope's items, as indices into own then in
+	// (a type_id's list); nil means all of own then all of in (the full
+	// list). Four bytes an item, where a slice header would be 24.
+	idx []int32
+}
+
+// item returns the encoding of the i-th of own then in.
+func (r *rope) item(i int) []byte {
+	if i < len(r.own) {
+		return r.own[i].JSON()
+	}
+	return r.in[i-len(r.own)].json
 }
 
 // jsonContentType is shared by every answer; net/http only reads it.
 var jsonContentType = []string{"application/json"}
+
+// ropeWriters are the buffers ropes are written through.
+var ropeWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, ropeChunk) }}
 
 // VisitListIntegrationsResponse writes the precomputed bytes. They are
 // correct by construction (assembled from judged items), so they are marked
@@ -64,63 +103,107 @@ func (b *listBody) VisitListIntegrationsResponse(w http.ResponseWriter) error {
 	w.WriteHeader(http.StatusOK)
 	// A failed write means the client is gone: the answer has started and
 	// there is no one left to tell.
-	_, _ = w.Write(b.body)
+	if b.body != nil {
+		_, _ = w.Write(b.body)
+		return nil
+	}
+	bw := ropeWriters.Get().(*bufio.Writer)
+	bw.Reset(w)
+	b.rope.writeTo(bw)
+	_ = bw.Flush()
+	bw.Reset(nil) // the pool keeps no ResponseWriter
+	ropeWriters.Put(bw)
 	return nil
 }
 
-func newBody(b []byte) *listBody {
-	return &listBody{body: b, contentLength: []string{strconv.Itoa(len(b))}}
-}
-
-// span is one item's encoding within a body: body[start:end].
-type span struct{ start, end int }
-
-// assemble writes the list body of the given item encodings.
-func assemble(size int, n int, item func(i int) []byte) []byte {
-	b := make([]byte, 0, size+len(listHead)+len(listTail)+max(n-1, 0))
-	b = append(b, listHead...)
-	for i := range n {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, item(i)...)
+// writeTo copies the rope's body into bw, which writes it on in chunks of
+// its size; it stops at the first failed write.
+func (r *rope) writeTo(bw *bufio.Writer) {
+	if _, err := bw.WriteString(listHead); err != nil {
+		return
 	}
-	return append(b, listTail...)
+	n := len(r.own) + len(r.in)
+	if r.idx != nil {
+		n = len(r.idx)
+	}
+	for k := range n {
+		var p []byte
+		switch {
+		case r.idx != nil:
+			p = r.item(int(r.idx[k]))
+		case k < len(r.own):
+			p = r.own[k].JSON()
+		default:
+			p = r.in[k-len(r.own)].json
+		}
+		if k > 0 {
+			_ = bw.WriteByte(',') // an error stays in bw: Write reports it
+		}
+		if _, err := bw.Write(p); err != nil {
+			return
+		}
+	}
+	_, _ = bw.WriteString(listTail)
 }
 
-// buildSnapshot assembles the bodies of a workspace: its own items (spans
-// of own.body, which is their full list) followed by the items shared into
-// it. When nothing is shared in, own.body is the full list as is.
+// bodySize is the size of a list body of n items whose encodings take
+// size bytes.
+func bodySize(size, n int) int {
+	return len(listHead) + size + max(n-1, 0) + len(listTail)
+}
+
+// newBody is the answer of the rope r, whose body is size bytes:
+// materialised when small enough, else the rope itself.
+func newBody(r rope, size int) *listBody {
+	b := &listBody{contentLength: []string{strconv.Itoa(size)}}
+	if size > maxMaterialised {
+		b.rope = r
+		return b
+	}
+	body := make([]byte, 0, size)
+	body = append(body, listHead...)
+	add := func(k int, p []byte) {
+		if k > 0 {
+			body = append(body, ',')
+		}
+		body = append(body, p...)
+	}
+	if r.idx == nil {
+		for i := range len(r.own) + len(r.in) {
+			add(i, r.item(i))
+		}
+	} else {
+		for k, i := range r.idx {
+			add(k, r.item(int(i)))
+		}
+	}
+	b.body = append(body, listTail...)
+	return b
+}
+
+// buildSnapshot makes the bodies of a workspace: its own items followed by
+// the items shared into it. Large bodies are ropes of the items' bytes,
+// small ones copies of them (see maxMaterialised).
 func buildSnapshot(own *ownSet, in []derived) *Snapshot {
+	all := rope{own: own.items, in: in}
 	n := len(own.items) + len(in)
-	enc := func(i int) []byte {
-		if i < len(own.items) {
-			sp := own.items[i].span
-			return own.body[sp.start:sp.end]
-		}
-		return in[i-len(own.items)].json
-	}
 	typeOf := func(i int) string {
 		if i < len(own.items) {
-			return own.items[i].typeID
+			return own.items[i].TypeID()
 		}
 		return in[i-len(own.items)].typeID
 	}
-	s := &Snapshot{count: n, empty: newBody([]byte(listHead + listTail))}
-	if len(in) == 0 {
-		s.all = newBody(own.body)
-	} else {
-		size := len(own.body)
-		for i := range in {
-			size += len(in[i].json) + 1
-		}
-		s.all = newBody(assemble(size, n, enc))
+	s := &Snapshot{count: n, empty: newBody(rope{}, bodySize(0, 0))}
+	size := 0
+	for i := range n {
+		size += len(all.item(i))
 	}
-	// Group by type_id in order of first appearance; sizes first, so that
-	// each body is allocated once.
+	s.all = newBody(all, bodySize(size, n))
+	// Group by type_id; counts first, so that each list of indices is
+	// allocated once, at its size.
 	type group struct {
-		idx  []int
-		size int
+		idx         []int32
+		count, size int
 	}
 	groups := make(map[string]*group)
 	for i := range n {
@@ -133,16 +216,26 @@ func buildSnapshot(own *ownSet, in []derived) *Snapshot {
 			g = &group{}
 			groups[t] = g
 		}
-		g.idx = append(g.idx, i)
-		g.size += len(enc(i))
+		g.count++
+		g.size += len(all.item(i))
 	}
 	s.byType = make(map[string]*listBody, len(groups))
 	for t, g := range groups {
-		if len(g.idx) == n {
-			s.byType[t] = s.all // one type only: the same bytes
+		if g.count == n {
+			s.byType[t] = s.all // one type only: the same body
 			continue
 		}
-		s.byType[t] = newBody(assemble(g.size, len(g.idx), func(i int) []byte { return enc(g.idx[i]) }))
+		g.idx = make([]int32, 0, g.count)
+	}
+	for i := range n {
+		if g := groups[typeOf(i)]; g != nil && g.idx != nil {
+			g.idx = append(g.idx, int32(i))
+		}
+	}
+	for t, g := range groups {
+		if g.idx != nil {
+			s.byType[t] = newBody(rope{own: all.own, in: all.in, idx: g.idx}, bodySize(g.size, g.count))
+		}
 	}
 	return s
 }

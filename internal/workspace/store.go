@@ -35,7 +35,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/torqapi/integrations/generated"
 	"github.com/torqapi/integrations/internal/fixtures"
 )
 
@@ -120,7 +119,9 @@ type Store struct {
 // is also what Reset returns to. Workspaces without credentials are kept
 // without (the caller gives the default workspace its flags' credentials).
 // The error is a *fixtures.Error whose problems are located at
-// "workspaces[i]".
+// "workspaces[i]". The store keeps each spec's Integrations slice and
+// serves the Items' bytes as they are: the caller must not change the
+// slice afterwards (New, Create and Replace alike).
 func New(specs []Spec) (*Store, error) {
 	var all []fixtures.Problem
 	order := make([]string, 0, len(specs))
@@ -471,10 +472,9 @@ func (next *state) share(prev *state, b string, changes map[string]*change, blam
 				continue
 			}
 		}
-		for i := range src.own.items {
-			it := &src.own.items[i]
-			if it.direction == generated.SharingOutgoing && slices.Contains(it.workspaces, b) {
-				cands = append(cands, derive(a, src.own, i))
+		for _, sh := range src.own.shared {
+			if !sh.incoming && slices.Contains(sh.workspaces, b) {
+				cands = append(cands, derive(a, src.own, int(sh.index)))
 			}
 		}
 	}
@@ -499,34 +499,40 @@ func (next *state) share(prev *state, b string, changes map[string]*change, blam
 			Reason: fmt.Sprintf("shared with workspace %q, which workspace %q already shares an integration with this id with (its integrations[%d])", b, other.source, other.index)})
 	}
 	held := make([]bool, len(cands))
+	rest := w.own.shared // the shared own items from j on
 	for j := range w.own.items {
-		it := &w.own.items[j]
-		k, shared := byID[it.id]
+		id := w.own.items[j].ID()
+		k, shared := byID[id]
 		if shared {
 			c := cands[k]
 			if bytes.Equal(w.own.json(j), c.json) {
 				held[k] = true
 			} else if changed(b) {
-				blame(b, fixtures.Problem{Index: j, ID: it.id.String(),
+				blame(b, fixtures.Problem{Index: j, ID: id.String(),
 					Reason: fmt.Sprintf("workspace %q shares an integration with this id with this workspace (its integrations[%d]): this one must be that item with sharing_data {\"direction\": \"incoming\", \"workspace_ids\": [%q]}, or be left out", c.source, c.index, c.source)})
 			} else {
-				blame(c.source, fixtures.Problem{Index: c.index, ID: it.id.String(), Field: "sharing_data.workspace_ids",
+				blame(c.source, fixtures.Problem{Index: c.index, ID: id.String(), Field: "sharing_data.workspace_ids",
 					Reason: fmt.Sprintf("shared with workspace %q, whose integrations[%d] has this id and is not this item incoming from this workspace", b, j)})
 			}
 		}
-		if it.direction != generated.SharingIncoming {
+		if len(rest) == 0 || int(rest[0].index) != j {
+			continue // not shared
+		}
+		sh := &rest[0]
+		rest = rest[1:]
+		if !sh.incoming {
 			continue
 		}
-		for _, s := range it.workspaces {
+		for _, s := range sh.workspaces {
 			if next.ws[s] == nil || s == b || (shared && cands[k].source == s) {
 				continue
 			}
 			if changed(b) {
-				blame(b, fixtures.Problem{Index: j, ID: it.id.String(), Field: "sharing_data.workspace_ids",
+				blame(b, fixtures.Problem{Index: j, ID: id.String(), Field: "sharing_data.workspace_ids",
 					Reason: fmt.Sprintf("incoming from workspace %q, which does not share an integration with this id with this workspace", s)})
 			} else {
 				blame(s, fixtures.Problem{Index: -1, Field: "integrations",
-					Reason: fmt.Sprintf("workspace %q's integrations[%d] (id %s) is incoming from this workspace, which does not share it with %q", b, j, it.id, b)})
+					Reason: fmt.Sprintf("workspace %q's integrations[%d] (id %s) is incoming from this workspace, which does not share it with %q", b, j, id, b)})
 			}
 		}
 	}

@@ -143,16 +143,17 @@ func expected(b string, order []string, own map[string][]generated.Integration) 
 // with each other, every body served (full list, each type_id, an unknown
 // type_id) is byte-equal to the generated encoder's output for the
 // reference model's list, and valid against the contract's 200 response.
+// The larger workspaces' lists are over 64 KiB, written from ropes.
 func TestBodiesDifferential(t *testing.T) {
 	op := listOp(t)
-	order := []string{"w0", "w1", "w2", "w3"}
+	order := []string{"w0", "w1", "w2", "w3", "w4"}
 	for seed := range uint64(5) {
 		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 1))
 			own := make(map[string][]generated.Integration)
 			var specs []workspace.Spec
 			for k, id := range order {
-				own[id] = randomItems(rng, id, order, []int{0, 1, 40, 300}[k])
+				own[id] = randomItems(rng, id, order, []int{0, 1, 40, 300, 1200}[k])
 				specs = append(specs, workspace.Spec{ID: id, Integrations: check(t, own[id])})
 			}
 			s, err := workspace.New(specs)
