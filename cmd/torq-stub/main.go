@@ -369,7 +369,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if o.signingKey != "" {
 		cfg.Auth.SigningKey = []byte(o.signingKey)
 	}
+	restoreGC := loadingGC(getenv)
 	s, err := stub.NewHandler(cfg)
+	restoreGC()
 	if err != nil {
 		// The rules on Config are the stub's (checkConfig, auth.New); a
 		// value they refuse came from a flag or its twin: a usage error.
@@ -451,6 +453,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if ctlSrv != nil {
 		go func() { serveErr <- ctlSrv.Serve(ctlLn) }()
 	}
+	reload := func() error {
+		defer loadingGC(getenv)()
+		return s.Reload()
+	}
 	for {
 		select {
 		case err := <-serveErr:
@@ -460,13 +466,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 				logger.Info("SIGHUP: no --fixtures file to reload; serving the embedded data")
 				continue
 			}
-			if err := s.Reload(); err != nil {
+			if err := reload(); err != nil {
 				logger.Error("reload failed; the old data stays", "error", err.Error())
 				continue
 			}
 			logger.Info("reloaded", "fixtures", o.fixtures, "integrations", s.Len())
 		case <-changed:
-			if err := s.Reload(); err != nil {
+			if err := reload(); err != nil {
 				logger.Error("reload failed; the old data stays", "error", err.Error())
 				continue
 			}
