@@ -183,10 +183,17 @@ func TestRopeBodies(t *testing.T) {
 					if got := served(t, snap.List(typeID)); !bytes.Equal(got, want) {
 						t.Fatalf("type_id %q: recorded body (%d bytes) differs from the assembly (%d bytes)", typeID, len(got), len(want))
 					}
-					// Written in 64 KiB chunks, whole or from the rope.
+					// Written in 64 KiB chunks, whole or from the rope; a
+					// full list's pieces of 64 KiB or more go out as they
+					// are held, between the head's and the tail's writes.
 					d := &discardWriter{h: http.Header{}}
 					_ = snap.List(typeID).VisitListIntegrationsResponse(d)
-					if w := (len(want) + ropeLimit - 1) / ropeLimit; d.writes != w {
+					w := (len(want) + ropeLimit - 1) / ropeLimit
+					if typeID == "" && len(want) > ropeLimit {
+						if d.writes < 2 || d.writes > w+2 {
+							t.Errorf("full list: %d bytes in %d writes, want 2 to %d", len(want), d.writes, w+2)
+						}
+					} else if d.writes != w {
 						t.Errorf("type_id %q: %d bytes in %d writes, want %d", typeID, len(want), d.writes, w)
 					}
 					if got := servedReal(t, snap, typeID); !bytes.Equal(got, want) {
@@ -229,8 +236,8 @@ func TestRopeStopsWhenClientGone(t *testing.T) {
 	if err := s.Get("w").Snapshot().List("").VisitListIntegrationsResponse(d); err != nil {
 		t.Fatal(err)
 	}
-	if want := (len(joined(items)) + ropeLimit - 1) / ropeLimit; d.writes != want || fmt.Sprint(d.bytes) != d.h.Get("Content-Length") {
-		t.Errorf("%d writes of %d bytes in all (Content-Length %s), want %d writes", d.writes, d.bytes, d.h.Get("Content-Length"), want)
+	if want := (len(joined(items)) + ropeLimit - 1) / ropeLimit; d.writes < 2 || d.writes > want+2 || fmt.Sprint(d.bytes) != d.h.Get("Content-Length") {
+		t.Errorf("%d writes of %d bytes in all (Content-Length %s), want 2 to %d writes", d.writes, d.bytes, d.h.Get("Content-Length"), want+2)
 	}
 	f := &failingWriter{h: http.Header{}}
 	if err := s.Get("w").Snapshot().List("").VisitListIntegrationsResponse(f); err != nil {
